@@ -1,4 +1,7 @@
 //! # nmodl — the NMODL frontend
-//!
-//! *Being built (issue: the `nmodl` crate).* Lexer, recursive-descent parser with spans and
-//! diagnostics, analysis (symbols, units, ions) and lowering to an executable mechanism IR.
+#![allow(missing_docs)]
+pub mod ast;
+pub mod diagnostics;
+pub mod lexer;
+pub mod parser;
+pub mod printer;

@@ -17,7 +17,7 @@
 
 use crate::error::{check_len, check_positive, Error, Result};
 use crate::expm::{phi1, phi2};
-use crate::propagator::{axial_propagator, Csr, FillStats};
+use crate::propagator::{axial_propagators, Csr, FillStats, NEUWON_PRUNE};
 use crate::tree::CableTree;
 use rayon::prelude::*;
 
@@ -39,11 +39,36 @@ const CHUNK: usize = 8192;
 #[derive(Debug, Clone)]
 pub struct ExactCable {
     p: Csr,
+    /// W = h·φ₁(h·A) (ms) as CSC, present with [`ExactOptions::exact_sources`].
+    w: Option<sprs::CsMatI<f64, u32, usize>>,
+    src: Vec<f64>,
     cap: Vec<f64>,
     dt: f64,
     split: Split,
     scratch: Vec<f64>,
     scratch_int: Vec<f64>,
+}
+
+/// Options of [`ExactCable::with_options`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExactOptions {
+    /// Absolute pruning tolerance of P (dimensionless; default [`NEUWON_PRUNE`]).
+    pub tol: f64,
+    /// Route the injected current `i_na` through the exact source propagator W = h·φ₁(h·A)
+    /// (V ← P·V + W·C⁻¹·I) instead of the local relaxation (Lie, Strang; ignored by
+    /// `NeuwonCompat`). Exact for constant currents into the passive cable, however small and
+    /// stiff the receiving compartment; costs one scatter per non-zero current. Default false
+    /// (the spec's split).
+    pub exact_sources: bool,
+}
+
+impl Default for ExactOptions {
+    fn default() -> Self {
+        ExactOptions {
+            tol: NEUWON_PRUNE,
+            exact_sources: false,
+        }
+    }
 }
 
 /// Membrane inputs of one step, all per compartment and held constant over the step.
@@ -75,11 +100,27 @@ impl ExactCable {
     /// Build the propagator for `tree` and step `dt` (ms), pruning entries below `tol`
     /// ([`crate::propagator::NEUWON_PRUNE`] for NEUWON's behaviour).
     pub fn new(tree: &CableTree, dt: f64, split: Split, tol: f64) -> Result<Self> {
+        Self::with_options(
+            tree,
+            dt,
+            split,
+            ExactOptions {
+                tol,
+                ..Default::default()
+            },
+        )
+    }
+
+    /// Build with explicit [`ExactOptions`].
+    pub fn with_options(tree: &CableTree, dt: f64, split: Split, opts: ExactOptions) -> Result<Self> {
         check_positive("dt", dt)?;
-        let p = axial_propagator(tree, dt, tol)?;
+        let want_w = opts.exact_sources && split != Split::NeuwonCompat;
+        let (p, w) = axial_propagators(tree, dt, opts.tol, want_w)?;
         let n = tree.len();
         Ok(ExactCable {
             p,
+            w: w.map(|w| w.to_csc()),
+            src: vec![0.0; n],
             cap: tree.capacitance_nf().to_vec(),
             dt,
             split,
@@ -141,6 +182,21 @@ impl ExactCable {
         let split = self.split;
         let want_int = int_v.is_some();
         let par = n >= 2 * CHUNK;
+        // Exact sources: scatter W·C⁻¹·I into `src`; the local relaxation then sees no current.
+        let exact_src = self.w.is_some();
+        if let Some(w) = self.w.as_ref() {
+            self.src.iter_mut().for_each(|x| *x = 0.0);
+            for (jcol, col) in w.outer_iterator().enumerate() {
+                let ij = m.i_na[jcol];
+                if ij != 0.0 {
+                    let k = ij / cap[jcol];
+                    for (r, &wv) in col.iter() {
+                        self.src[r] += wv * k;
+                    }
+                }
+            }
+        }
+        let isrc = if exact_src { 0.0 } else { 1.0 };
         // Phase 1: local update into scratch (and its integral into scratch_int).
         let phase1 = |base: usize, out: &mut [f64], oint: &mut [f64]| {
             for (q, (o, oi)) in out.iter_mut().zip(oint.iter_mut()).enumerate() {
@@ -157,20 +213,20 @@ impl ExactCable {
                     }
                     Split::LieExact => {
                         if want_int {
-                            let (a, b) = relax(v[i], g, ge + ii, c, dt);
+                            let (a, b) = relax(v[i], g, ge + isrc * ii, c, dt);
                             *o = a;
                             *oi = b;
                         } else {
-                            *o = relax_v(v[i], g, ge + ii, c, dt);
+                            *o = relax_v(v[i], g, ge + isrc * ii, c, dt);
                         }
                     }
                     Split::Strang => {
                         if want_int {
-                            let (a, b) = relax(v[i], g, ge + ii, c, 0.5 * dt);
+                            let (a, b) = relax(v[i], g, ge + isrc * ii, c, 0.5 * dt);
                             *o = a;
                             *oi = b;
                         } else {
-                            *o = relax_v(v[i], g, ge + ii, c, 0.5 * dt);
+                            *o = relax_v(v[i], g, ge + isrc * ii, c, 0.5 * dt);
                         }
                     }
                 }
@@ -192,6 +248,7 @@ impl ExactCable {
         let val = self.p.data();
         let x = &self.scratch;
         let xi = &self.scratch_int;
+        let src = &self.src;
         let phase2 = |base: usize, vs: &mut [f64], ivs: Option<&mut [f64]>| {
             let mut ivs = ivs;
             for (q, vr) in vs.iter_mut().enumerate() {
@@ -201,8 +258,11 @@ impl ExactCable {
                 for (j, p) in idx[s..e].iter().zip(&val[s..e]) {
                     acc += p * x[*j as usize];
                 }
+                if exact_src {
+                    acc += src[r];
+                }
                 if split == Split::Strang {
-                    let (g, j, c) = (m.g_us[r], m.ge_na[r] + m.i_na[r], cap[r]);
+                    let (g, j, c) = (m.g_us[r], m.ge_na[r] + isrc * m.i_na[r], cap[r]);
                     if let Some(iv) = ivs.as_deref_mut() {
                         let (a, b) = relax(acc, g, j, c, 0.5 * dt);
                         *vr = a;

@@ -108,6 +108,7 @@ struct Work {
     cur: Vec<f64>,
     next: Vec<f64>,
     acc: Vec<f64>,
+    acc2: Vec<f64>,
     active: Vec<bool>,
     touched: Vec<bool>,
     support: Vec<usize>,
@@ -120,6 +121,7 @@ impl Work {
             cur: vec![0.0; n],
             next: vec![0.0; n],
             acc: vec![0.0; n],
+            acc2: vec![0.0; n],
             active: vec![false; n],
             touched: vec![false; n],
             support: Vec::new(),
@@ -128,18 +130,52 @@ impl Work {
     }
 }
 
-/// Column k of e^{s(N/s − I)} by uniformisation; returns (row, value) pairs ≥ `keep`, sorted.
+/// Poisson weights of uniformisation for rate s: `w[t]` = e^{−s}s^t/t! and
+/// `tail_over_s[t]` = Pr[Poisson(s) > t]/s (the weights of φ₁), up to the truncation point.
+struct Weights {
+    w: Vec<f64>,
+    tail_over_s: Vec<f64>,
+}
+
+fn poisson_weights(s: f64, cap_ratio_max: f64, drop: f64) -> Weights {
+    let mut w = vec![(-s).exp()];
+    let mut t = 0.0f64;
+    loop {
+        t += 1.0;
+        let next = w[w.len() - 1] * s / t;
+        w.push(next);
+        // Remaining tail after term t is < w_t·r/(1 − r), r = s/(t+1) < ½; entries of
+        // (N/s)^t e_k are bounded by C_k/C_min (charge conservation).
+        if t + 1.0 > 2.0 * s {
+            let r = s / (t + 1.0);
+            if next * r / (1.0 - r) * cap_ratio_max < drop {
+                break;
+            }
+        }
+    }
+    let mut tail_over_s = vec![0.0; w.len()];
+    let mut acc = 0.0;
+    for t in (0..w.len()).rev() {
+        tail_over_s[t] = acc / s;
+        acc += w[t];
+    }
+    Weights { w, tail_over_s }
+}
+
+/// Column k of e^{s(N/s − I)} (and of φ₁ of the same matrix if `with_phi`) by uniformisation.
+/// Returns sorted (row, value) pairs with values ≥ `keep` (resp. ≥ `keep_phi`); the charge of
+/// dropped entries is returned to the diagonal.
 #[allow(clippy::too_many_arguments)]
 fn column(
     adj: &Adjacency,
     cap: &[f64],
-    s: f64,
-    cap_ratio_max: f64,
+    wts: &Weights,
     k: usize,
     drop: f64,
     keep: f64,
+    with_phi: bool,
     ws: &mut Work,
-) -> Vec<(u32, f64)> {
+) -> (Vec<(u32, f64)>, Vec<(u32, f64)>) {
     ws.support.clear();
     ws.all.clear();
     ws.cur[k] = 1.0;
@@ -147,11 +183,14 @@ fn column(
     ws.touched[k] = true;
     ws.support.push(k);
     ws.all.push(k);
-    let mut w = (-s).exp();
-    ws.acc[k] += w;
-    let mut t = 0.0f64;
-    loop {
-        t += 1.0;
+    ws.acc[k] += wts.w[0];
+    if with_phi {
+        ws.acc2[k] += wts.tail_over_s[0];
+    }
+    for t in 1..wts.w.len() {
+        if ws.support.is_empty() {
+            break;
+        }
         let len = ws.support.len();
         for q in 0..len {
             let i = ws.support[q];
@@ -171,7 +210,7 @@ fn column(
             }
         }
         std::mem::swap(&mut ws.cur, &mut ws.next);
-        w *= s / t;
+        let (w, wp) = (wts.w[t], wts.tail_over_s[t]);
         // Accumulate, zero the old vector, prune negligible entries of the new one.
         let mut q = 0;
         while q < ws.support.len() {
@@ -179,6 +218,9 @@ fn column(
             ws.next[i] = 0.0;
             let vi = ws.cur[i];
             ws.acc[i] += w * vi;
+            if with_phi {
+                ws.acc2[i] += wp * vi;
+            }
             if vi < drop {
                 ws.cur[i] = 0.0;
                 ws.active[i] = false;
@@ -187,35 +229,40 @@ fn column(
                 q += 1;
             }
         }
-        // Remaining Poisson tail after term t is < w·(s/(t+1))/(1 − s/(t+1)) once t + 1 > s;
-        // entries of (N/s)^t e_k are bounded by C_k/C_min (charge conservation).
-        if t + 1.0 > 2.0 * s {
-            let r = s / (t + 1.0);
-            let tail = w * r / (1.0 - r);
-            if tail * cap_ratio_max < drop || ws.support.is_empty() {
-                break;
-            }
-        }
     }
     for &i in &ws.support {
         ws.cur[i] = 0.0;
         ws.active[i] = false;
     }
     let mut out = Vec::with_capacity(ws.all.len());
-    let mut pruned_charge = 0.0;
+    let mut out2 = Vec::new();
+    let (mut pruned, mut pruned2) = (0.0, 0.0);
     for &i in &ws.all {
         let v = ws.acc[i];
         if v >= keep {
             out.push((i as u32, v));
         } else {
-            pruned_charge += cap[i] * v;
+            pruned += cap[i] * v;
+        }
+        if with_phi {
+            let v2 = ws.acc2[i];
+            if v2 >= keep {
+                out2.push((i as u32, v2));
+            } else {
+                pruned2 += cap[i] * v2;
+            }
+            ws.acc2[i] = 0.0;
         }
         ws.acc[i] = 0.0;
         ws.touched[i] = false;
     }
     out.sort_unstable_by_key(|e| e.0);
-    return_to_diagonal(&mut out, k, pruned_charge / cap[k]);
-    out
+    return_to_diagonal(&mut out, k, pruned / cap[k]);
+    if with_phi {
+        out2.sort_unstable_by_key(|e| e.0);
+        return_to_diagonal(&mut out2, k, pruned2 / cap[k]);
+    }
+    (out, out2)
 }
 
 /// Add `extra` to the diagonal entry (k, k) of a sorted column (inserting it if absent), so
@@ -230,8 +277,14 @@ fn return_to_diagonal(col: &mut Vec<(u32, f64)>, k: usize, extra: f64) {
     }
 }
 
-/// Prune a CSC matrix column by column below `tol`, returning pruned charge to the diagonal.
-fn prune_csc_conserving(p: &CsMatI<f64, u32, usize>, tol: f64, cap: &[f64]) -> Csr {
+/// Prune a CSC matrix column by column below `tol`, returning pruned charge to the diagonal and
+/// rescaling each column's charge Σ_j C_j X_jk to `scale`·C_k (1 for P, h for h·φ₁(hA)).
+fn prune_csc_conserving(
+    p: &CsMatI<f64, u32, usize>,
+    tol: f64,
+    cap: &[f64],
+    scale: f64,
+) -> Csr {
     let cols = p.cols();
     let mut indptr = Vec::with_capacity(cols + 1);
     let mut indices = Vec::with_capacity(p.nnz());
@@ -249,6 +302,15 @@ fn prune_csc_conserving(p: &CsMatI<f64, u32, usize>, tol: f64, cap: &[f64]) -> C
             }
         }
         return_to_diagonal(&mut col, k, pruned / cap[k]);
+        // Repeated squaring accumulates rounding in the charge balance; the exact propagator
+        // satisfies Σ_j C_j P_jk = C_k, so rescale the column to it.
+        let charge: f64 = col.iter().map(|&(i, v)| cap[i as usize] * v).sum();
+        let f = if charge > 0.0 {
+            scale * cap[k] / charge
+        } else {
+            1.0
+        };
+        col.iter_mut().for_each(|e| e.1 *= f);
         for &(i, v) in &col {
             indices.push(i);
             data.push(v);
@@ -283,6 +345,18 @@ pub fn prune(p: &Csr, tol: f64) -> Csr {
 /// pruned entries of each column (each below `tol`) is added back to its diagonal entry, so
 /// long runs do not leak charge at ~`tol` per step.
 pub fn axial_propagator(tree: &CableTree, h_ms: f64, tol: f64) -> Result<Csr> {
+    Ok(axial_propagators(tree, h_ms, tol, false)?.0)
+}
+
+/// Like [`axial_propagator`], and if `with_source` also W = h·φ₁(h·A) (ms), the exact
+/// response to a constant source over the step: V(h) = P·V(0) + W·C⁻¹·I for C·V' = −K·V + I.
+/// W is pruned below `tol`·h and conserves charge (Σ_j C_j W_jk = h·C_k).
+pub fn axial_propagators(
+    tree: &CableTree,
+    h_ms: f64,
+    tol: f64,
+    with_source: bool,
+) -> Result<(Csr, Option<Csr>)> {
     check_positive("h_ms", h_ms)?;
     check_positive("tol", tol)?;
     let n = tree.len();
@@ -308,35 +382,59 @@ pub fn axial_propagator(tree: &CableTree, h_ms: f64, tol: f64) -> Result<Csr> {
     let cmax = c.iter().cloned().fold(0.0, f64::max);
     let ratio = if n == 0 { 1.0 } else { cmax / cmin };
     // Working-vector drop threshold and intermediate pruning: far below the final tolerance.
-    let drop = tol * 1e-4 / (1.0 + squarings as f64);
-    let keep = if squarings == 0 { tol } else { drop };
-    let cols: Vec<Vec<(u32, f64)>> = (0..n)
+    let drop_tol = tol * 1e-4 / (1.0 + squarings as f64);
+    let keep = if squarings == 0 { tol } else { drop_tol };
+    let wts = poisson_weights(s, ratio, drop_tol);
+    let cols: Vec<(Vec<(u32, f64)>, Vec<(u32, f64)>)> = (0..n)
         .into_par_iter()
         .map_init(
             || Work::new(n),
-            |ws, k| column(&adj, c, s, ratio, k, drop, keep, ws),
+            |ws, k| column(&adj, c, &wts, k, drop_tol, keep, with_source, ws),
         )
         .collect();
-    let nnz: usize = cols.iter().map(|c| c.len()).sum();
-    let mut indptr = Vec::with_capacity(n + 1);
-    let mut indices = Vec::with_capacity(nnz);
-    let mut data = Vec::with_capacity(nnz);
-    indptr.push(0usize);
-    for col in cols {
-        for (i, v) in col {
-            indices.push(i);
-            data.push(v);
+    let assemble = |which: usize, scale: f64| -> Csr {
+        let nnz: usize = cols
+            .iter()
+            .map(|c| if which == 0 { c.0.len() } else { c.1.len() })
+            .sum();
+        let mut indptr = Vec::with_capacity(n + 1);
+        let mut indices = Vec::with_capacity(nnz);
+        let mut data = Vec::with_capacity(nnz);
+        indptr.push(0usize);
+        for col in &cols {
+            let col = if which == 0 { &col.0 } else { &col.1 };
+            for &(i, v) in col {
+                indices.push(i);
+                data.push(v * scale);
+            }
+            indptr.push(indices.len());
         }
-        indptr.push(indices.len());
-    }
-    let csc = CsMatI::<f64, u32, usize>::new_csc((n, n), indptr, indices, data);
-    let mut p: Csr = csc.to_csr();
+        CsMatI::<f64, u32, usize>::new_csc((n, n), indptr, indices, data).to_csr()
+    };
+    let mut p = assemble(0, 1.0);
+    // φ₁(M) with M = h·A; W = h·φ₁(M).
+    let mut w = if with_source {
+        Some(assemble(1, h))
+    } else {
+        None
+    };
+    drop(cols);
+    let mut hk = h;
     for sq in 0..squarings {
+        let last = sq + 1 == squarings;
+        if let Some(wk) = w.as_ref() {
+            // W(2h) = W(h) + P(h)·W(h).
+            let pw: Csr = &p * wk;
+            let sum: Csr = wk + &pw;
+            let t = if last { tol * 2.0 * hk } else { drop_tol * 2.0 * hk };
+            w = Some(prune_csc_conserving(&sum.to_csc(), t, c, 2.0 * hk));
+        }
         let prod: Csr = &p * &p;
-        let t = if sq + 1 == squarings { tol } else { drop };
-        p = prune_csc_conserving(&prod.to_csc(), t, c);
+        let t = if last { tol } else { drop_tol };
+        p = prune_csc_conserving(&prod.to_csc(), t, c, 1.0);
+        hk *= 2.0;
     }
-    Ok(p)
+    Ok((p, w))
 }
 
 /// y = P·x, sequential plain CSR sparse matrix–vector product (the performance baseline).

@@ -1,0 +1,37 @@
+//! Argument definitions and dispatch for the `neuwon` binary.
+
+mod nmodl_check;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// neuwon: conductance-based neuron simulation.
+#[derive(Debug, Parser)]
+#[command(name = "neuwon", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Work with NMODL (.mod) files.
+    Nmodl {
+        #[command(subcommand)]
+        command: NmodlCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum NmodlCommand {
+    /// Parse, analyse and lower each file. Exit 0 when every file lowers, 1 otherwise.
+    Check(nmodl_check::CheckArgs),
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Nmodl { command: NmodlCommand::Check(args) } => nmodl_check::run(&args),
+    }
+}

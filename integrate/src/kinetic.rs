@@ -555,6 +555,33 @@ impl KineticTable {
             achieved: best_err,
             reason: "no degree 1..=5 reached the target within 100000 bins",
         })?;
+        Self::finish(scheme, table, train, cost, start)
+    }
+
+    /// Like [`KineticTable::build`] but with the polynomial degree fixed (bins optimised).
+    pub fn build_with_degree(
+        scheme: &KineticScheme,
+        dt: f64,
+        axes: &[InputAxis],
+        degree: usize,
+        target: f64,
+    ) -> Result<(Self, TableReport)> {
+        check_positive("target", target)?;
+        check_len("axes", scheme.n_inputs, axes.len())?;
+        let start = Instant::now();
+        let (table, train) = Self::optimise_bins(scheme, dt, axes, degree, 0.5 * target)?;
+        let n = scheme.n;
+        let cost = n * n * (table.terms.len() + 1);
+        Self::finish(scheme, table, train, cost, start)
+    }
+
+    fn finish(
+        scheme: &KineticScheme,
+        table: KineticTable,
+        train: f64,
+        cost: usize,
+        start: Instant,
+    ) -> Result<(Self, TableReport)> {
         let fresh_samples = 10_000;
         let fresh = table.fresh_error(scheme, fresh_samples, 0xf4e5)?;
         let report = TableReport {

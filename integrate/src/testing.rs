@@ -119,3 +119,123 @@ pub fn erfc(x: f64) -> f64 {
         2.0 - r
     }
 }
+
+/// Kinetic schemes built by hand from published rate equations and constants (as facts), for
+/// tests, reports and benchmarks.
+pub mod models {
+    use crate::error::Result;
+    use crate::kinetic::{KineticScheme, Rate};
+
+    fn rate(f: impl Fn(&[f64]) -> f64 + Send + Sync + 'static) -> Rate {
+        Box::new(f)
+    }
+
+    /// T7: the HH m gate as a two-state scheme C ⇌ O (states [C, O]) with α(v), β(v) at 6.3 °C;
+    /// input v (mV).
+    pub fn hh_m_gate() -> Result<KineticScheme> {
+        KineticScheme::from_reactions(
+            2,
+            1,
+            Some(1.0),
+            vec![(
+                0,
+                1,
+                rate(|u| super::hh_m_alpha(u[0])),
+                rate(|u| super::hh_m_beta(u[0])),
+            )],
+        )
+    }
+
+    /// T8: three-state chain C ⇌ O ⇌ I with constant rates k₁, k₋₁, k₂, k₋₂ (1/ms); the input
+    /// is ignored.
+    pub fn three_state_chain(k1: f64, km1: f64, k2: f64, km2: f64) -> Result<KineticScheme> {
+        KineticScheme::from_reactions(
+            3,
+            1,
+            Some(1.0),
+            vec![
+                (0, 1, rate(move |_| k1), rate(move |_| km1)),
+                (1, 2, rate(move |_| k2), rate(move |_| km2)),
+            ],
+        )
+    }
+
+    /// AMPA receptor, 13 states (Lu, Balmer, Romero & Trussell 2017, via NEUWON's `ampa13`):
+    /// states [C0, C1, C2, C3, C4, D1, D2, D3, D4, O1, O2, O3, O4]; input glutamate C (mM);
+    /// rates in 1/ms (binding in 1/(mM·ms)) with Q10 = 2.4 referenced to 22 °C.
+    pub fn ampa13(celsius: f64) -> Result<KineticScheme> {
+        let q = 2.4f64.powf((celsius - 22.0) / 10.0);
+        let rb = [800.0, 600.0, 400.0, 200.0];
+        let ru = [30.0, 40.0, 60.0, 80.0];
+        let rd = [0.25, 0.25, 1.0, 1.0];
+        let rr = [0.05, 0.05, 0.022, 0.022];
+        let ro = [3.0, 4.0, 4.0, 4.0];
+        let rc = [1.5, 1.0, 1.0, 1.5];
+        let mut reactions = Vec::new();
+        for i in 0..4 {
+            let (b, u) = (rb[i] * q, ru[i] * q);
+            reactions.push((i, i + 1, rate(move |x| b * x[0].max(0.0)), rate(move |_| u)));
+        }
+        for i in 0..4 {
+            let (d, r) = (rd[i] * q, rr[i] * q);
+            reactions.push((i + 1, 5 + i, rate(move |_| d), rate(move |_| r)));
+            let (o, c) = (ro[i] * q, rc[i] * q);
+            reactions.push((i + 1, 9 + i, rate(move |_| o), rate(move |_| c)));
+        }
+        KineticScheme::from_reactions(13, 1, Some(1.0), reactions)
+    }
+
+    /// Balbi's six-state Nav1.3 model (NEUWON corpus `Nav13`, the same family as NEUWON's
+    /// `Nav11` test model, which is not in our corpus): states [C1, C2, O1, O2, I1, I2]; input v
+    /// (mV); Q10 = 3 referenced to 20 °C. Every rate is a sum of b/(1 + e^{(v − v½)/k}) terms.
+    pub fn nav13(celsius: f64) -> Result<KineticScheme> {
+        let q = 3f64.powf((celsius - 20.0) / 10.0);
+        let r2 = |v: f64, b: f64, vv: f64, k: f64| b / (1.0 + ((v - vv) / k).exp());
+        let r = move |terms: Vec<(f64, f64, f64)>| -> Rate {
+            Box::new(move |u: &[f64]| q * terms.iter().map(|&(b, vv, k)| r2(u[0], b, vv, k)).sum::<f64>())
+        };
+        KineticScheme::from_reactions(
+            6,
+            1,
+            Some(1.0),
+            vec![
+                (
+                    0,
+                    1,
+                    r(vec![(8.0, -7.0, -9.0)]),
+                    r(vec![(2.0, -37.0, 9.0), (8.0, -7.0, -9.0)]),
+                ),
+                (
+                    1,
+                    2,
+                    r(vec![(8.0, -17.0, -9.0)]),
+                    r(vec![(2.0, -47.0, 9.0), (8.0, -17.0, -9.0)]),
+                ),
+                (
+                    1,
+                    3,
+                    r(vec![(0.13, -15.0, -5.0)]),
+                    r(vec![(1.0, -40.0, 3.0), (0.2, -20.0, -3.0)]),
+                ),
+                (
+                    2,
+                    4,
+                    r(vec![(2.0, -52.0, 13.0), (8.0, -22.0, -13.0)]),
+                    r(vec![(0.00001, -52.0, 10.0)]),
+                ),
+                (
+                    4,
+                    0,
+                    r(vec![(0.062, -70.0, 10.0)]),
+                    r(vec![(0.09, -68.0, -8.0)]),
+                ),
+                (
+                    4,
+                    5,
+                    r(vec![(0.0001, -90.0, -5.0)]),
+                    r(vec![(0.0001, -90.0, 15.0)]),
+                ),
+            ],
+        )
+    }
+}

@@ -1,6 +1,5 @@
 //! Class (table) storage and the builder returned by [`Database::add_class`](crate::Database::add_class).
 
-use std::any::TypeId;
 use std::collections::HashMap;
 
 use crate::element::private::ColumnData;
@@ -41,8 +40,9 @@ pub(crate) struct Class {
     pub(crate) arena: Arena,
     /// Row → slot index of the object in that row.
     pub(crate) row_slots: Vec<u32>,
-    /// Set when the class was declared by a typed wrapper (see [`class!`](crate::class)).
-    pub(crate) type_tag: Option<TypeId>,
+    /// The [`TypedClass::type_tag`](crate::TypedClass) of the typed wrapper that declared the
+    /// class (see [`class!`](crate::class)), or 0.
+    pub(crate) type_tag: usize,
 }
 
 impl Class {
@@ -57,7 +57,7 @@ impl Class {
             sort_key: Vec::new(),
             arena: Arena::default(),
             row_slots: Vec::new(),
-            type_tag: None,
+            type_tag: 0,
         }
     }
 

@@ -3,8 +3,10 @@
 use crate::class::{Column, Member};
 use crate::element::{Element, Scalar};
 use crate::error::{Error, Result};
+use crate::handle::Arena;
 use crate::handle::ClassId;
 use crate::matrix::Matrix;
+use crate::typed::RowLookup;
 use crate::Database;
 
 /// Several columns of one database borrowed at once: each column can be taken once, mutably
@@ -39,6 +41,7 @@ struct ClassSlots<'a> {
     name: &'a str,
     members: &'a std::collections::HashMap<String, Member>,
     matrices: &'a [Matrix],
+    arena: &'a Arena,
     columns: Vec<Option<&'a mut Column>>,
 }
 
@@ -52,6 +55,7 @@ impl<'a> ColumnsMut<'a> {
                     name: &c.name,
                     members: &c.members,
                     matrices: &c.matrices,
+                    arena: &c.arena,
                     columns: c.columns.iter_mut().map(Some).collect(),
                 })
                 .collect(),
@@ -133,5 +137,18 @@ impl<'a> ColumnsMut<'a> {
             _ => return Err(bad()),
         };
         m.view().ok_or_else(bad)
+    }
+
+    /// Resolves handles of a class to rows while its columns are borrowed.
+    pub fn rows(&self, class: ClassId) -> Result<RowLookup<'a>> {
+        let slots = self
+            .classes
+            .get(class.index())
+            .ok_or_else(|| Error::UnknownClass(format!("#{}", class.index())))?;
+        Ok(RowLookup {
+            class,
+            name: slots.name,
+            arena: slots.arena,
+        })
     }
 }

@@ -746,93 +746,117 @@ impl Database {
             return Err(Error::DuplicateClass(C::NAME.to_string()));
         }
         let id = self.add_class(C::NAME)?.id();
-        self.classes[id.index()].type_tag = Some(TypeId::of::<C>());
+        self.classes[id.index()].type_tag = C::type_tag();
         self.by_type.insert(TypeId::of::<C>(), id);
         C::declare_members(self, id)?;
         Ok(id)
     }
 
-    #[inline]
-    fn typed_cell<C: 'static, T: Element>(
+    #[inline(always)]
+    fn typed_locate<C: crate::TypedClass, T: Element>(
         &self,
         h: Handle,
         col: usize,
-    ) -> Result<(&Column, usize)> {
-        let c = match self.classes.get(h.class.index()) {
-            Some(c) if c.type_tag == Some(TypeId::of::<C>()) => c,
-            _ => {
-                return Err(Error::WrongClass {
-                    expected: std::any::type_name::<C>().into(),
-                    found: self
-                        .classes
-                        .get(h.class.index())
-                        .map_or_else(|| "?".into(), |c| c.name.clone()),
-                })
+    ) -> Result<(usize, usize)> {
+        let ci = h.class.index();
+        match self.classes.get(ci) {
+            Some(c) if c.type_tag == C::type_tag() => {
+                match (c.arena.row_fast(h.index, h.generation), c.columns.get(col)) {
+                    (Some(row), Some(column)) if column.meta.width == T::WIDTH => {
+                        Ok((ci, row as usize))
+                    }
+                    _ => Err(self.typed_error::<C, T>(h, col)),
+                }
             }
+            _ => Err(self.typed_error::<C, T>(h, col)),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn typed_error<C: crate::TypedClass, T: Element>(&self, h: Handle, col: usize) -> Error {
+        let Some(c) = self
+            .classes
+            .get(h.class.index())
+            .filter(|c| c.type_tag == C::type_tag())
+        else {
+            return Error::WrongClass {
+                expected: std::any::type_name::<C>().into(),
+                found: self
+                    .classes
+                    .get(h.class.index())
+                    .map_or_else(|| "?".into(), |c| c.name.clone()),
+            };
         };
-        let Some(row) = c.arena.row(h.index, h.generation) else {
-            return Err(Error::StaleHandle {
+        if c.arena.row(h.index, h.generation).is_none() {
+            return Error::StaleHandle {
                 class: c.name.clone(),
                 handle: h,
-            });
-        };
-        match c.columns.get(col) {
-            Some(column) if column.meta.width == T::WIDTH => Ok((column, row as usize)),
-            _ => Err(Error::TypeMismatch {
-                class: c.name.clone(),
-                attribute: format!("#{col}"),
-                expected: element_name::<T>(),
-                found: "another layout".into(),
-            }),
+            };
+        }
+        Error::TypeMismatch {
+            class: c.name.clone(),
+            attribute: c
+                .columns
+                .get(col)
+                .map_or_else(|| format!("#{col}"), |c| c.meta.name.clone()),
+            expected: element_name::<T>(),
+            found: c
+                .columns
+                .get(col)
+                .map_or_else(|| "nothing".into(), |c| type_name(&c.meta)),
         }
     }
 
     /// Typed read of column `col` of a typed class (used by [`class!`](crate::class)).
     #[doc(hidden)]
-    #[inline]
-    pub fn typed_get<C: 'static, T: Element>(&self, h: Handle, col: usize) -> Result<T> {
-        let (column, row) = self.typed_cell::<C, T>(h, col)?;
-        T::Scalar::slice(&column.data)
+    #[inline(always)]
+    pub fn typed_get<C: crate::TypedClass, T: Element>(&self, h: Handle, col: usize) -> Result<T> {
+        let (ci, row) = self.typed_locate::<C, T>(h, col)?;
+        match T::Scalar::slice(&self.classes[ci].columns[col].data)
             .and_then(|s| T::from_scalars(s).get(row))
-            .copied()
-            .ok_or_else(|| Error::TypeMismatch {
-                class: String::new(),
-                attribute: column.meta.name.clone(),
-                expected: element_name::<T>(),
-                found: type_name(&column.meta),
-            })
+        {
+            Some(v) => Ok(*v),
+            None => Err(self.typed_error::<C, T>(h, col)),
+        }
     }
 
     /// Typed write of column `col` of a typed class (used by [`class!`](crate::class)).
     #[doc(hidden)]
-    #[inline]
-    pub fn typed_set<C: 'static, T: Element>(
+    #[inline(always)]
+    pub fn typed_set<C: crate::TypedClass, T: Element>(
         &mut self,
         h: Handle,
         col: usize,
         value: T,
     ) -> Result<()> {
-        let (column, row) = self.typed_cell::<C, T>(h, col)?;
+        let (ci, row) = self.typed_locate::<C, T>(h, col)?;
+        let column = &mut self.classes[ci].columns[col];
         let meta = &column.meta;
         if meta.range.is_some() || (meta.ty.is_float() && !meta.allow_nan) {
             for &s in T::as_scalars(&value) {
-                if let Some(p) = meta.value_problem(s.to_f64()) {
-                    return Err(problem_error(
-                        &self.classes[h.class.index()].name,
-                        meta,
-                        s.to_f64(),
-                        p,
-                    ));
+                let v = s.to_f64();
+                if v.is_nan() || meta.range.is_some() {
+                    if let Some(p) = meta.value_problem(v) {
+                        return Err(problem_error(
+                            &self.classes[ci].name,
+                            &self.classes[ci].columns[col].meta,
+                            v,
+                            p,
+                        ));
+                    }
                 }
             }
         }
-        let data = &mut self.classes[h.class.index()].columns[col].data;
-        if let Some(slot) =
-            T::Scalar::slice_mut(data).and_then(|s| T::from_scalars_mut(s).get_mut(row))
+        match T::Scalar::slice_mut(&mut column.data)
+            .and_then(|s| T::from_scalars_mut(s).get_mut(row))
         {
-            *slot = value;
+            Some(slot) => {
+                *slot = value;
+                Ok(())
+            }
+            None => Err(self.typed_error::<C, T>(h, col)),
         }
-        Ok(())
     }
 }
 

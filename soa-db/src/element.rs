@@ -25,11 +25,12 @@ impl ScalarType {
         matches!(self, ScalarType::F32 | ScalarType::F64)
     }
 
-    /// Can `v` be stored exactly in this type?
+    /// Can `v` be stored in this type? Integer and boolean types need the exact value; `f32`
+    /// rounds to nearest, and refuses only finite values beyond its range.
     pub fn represents(self, v: f64) -> bool {
         match self {
             ScalarType::F64 => true,
-            ScalarType::F32 => v.is_nan() || (v as f32) as f64 == v,
+            ScalarType::F32 => !v.is_finite() || (v as f32).is_finite(),
             ScalarType::I32 => v.fract() == 0.0 && v >= i32::MIN as f64 && v <= i32::MAX as f64,
             ScalarType::U32 => v.fract() == 0.0 && v >= 0.0 && v <= u32::MAX as f64,
             ScalarType::U8 => v.fract() == 0.0 && (0.0..=255.0).contains(&v),

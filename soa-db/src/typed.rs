@@ -19,6 +19,46 @@ pub trait TypedClass: Copy + 'static {
     /// Wraps a handle. Accessors still check at run time that the handle's class is this one.
     #[doc(hidden)]
     fn from_handle(h: Handle) -> Self;
+    /// A number unique to this type within the program (the address of a static), recorded
+    /// in the database when the class is declared and compared on every typed access.
+    #[doc(hidden)]
+    fn type_tag() -> usize;
+}
+
+/// Resolves handles of one class to rows while that class's columns are borrowed (see
+/// [`ColumnsMut::rows`](crate::ColumnsMut::rows)).
+#[derive(Clone, Copy)]
+pub struct RowLookup<'a> {
+    pub(crate) class: ClassId,
+    pub(crate) name: &'a str,
+    pub(crate) arena: &'a crate::handle::Arena,
+}
+
+impl RowLookup<'_> {
+    /// The row of a live object of this class.
+    #[inline(always)]
+    pub fn row(&self, h: Handle) -> Result<usize> {
+        match self.arena.row_fast(h.index, h.generation) {
+            Some(r) if h.class == self.class && r != crate::NULL => Ok(r as usize),
+            _ => Err(self.error(h)),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn error(&self, h: Handle) -> crate::Error {
+        if h.class != self.class {
+            crate::Error::WrongClass {
+                expected: self.name.into(),
+                found: format!("class #{}", h.class.index()),
+            }
+        } else {
+            crate::Error::StaleHandle {
+                class: self.name.into(),
+                handle: h,
+            }
+        }
+    }
 }
 
 #[doc(hidden)]
@@ -88,6 +128,44 @@ macro_rules! class {
         #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
         $vis struct $name($crate::Handle);
 
+        $crate::__pastey::paste! {
+            #[doc = concat!("Every value column of `", stringify!($name), "` borrowed at once, for loops and kernels: ")]
+            #[doc = "plain slices in row order, plus handle accessors that resolve the row once per call."]
+            #[doc = "Writes through this view are not checked: run `Database::check` afterwards."]
+            #[allow(dead_code)]
+            $vis struct [<$name Columns>]<'a> {
+                rows: $crate::typed::RowLookup<'a>,
+                $(
+                    #[doc = concat!("The `", stringify!($field), "` column.")]
+                    pub $field: &'a mut [$ty],
+                )*
+            }
+
+            #[allow(dead_code)]
+            impl<'a> [<$name Columns>]<'a> {
+                /// The current row of an object.
+                #[inline(always)]
+                pub fn row(&self, h: $name) -> $crate::Result<usize> {
+                    self.rows.row(h.0)
+                }
+                $(
+                    #[doc = concat!("Reads `", stringify!($field), "` of one object.")]
+                    #[inline(always)]
+                    pub fn $field(&self, h: $name) -> $crate::Result<$ty> {
+                        let r = self.rows.row(h.0)?;
+                        Ok(self.$field[r])
+                    }
+                    #[doc = concat!("Writes `", stringify!($field), "` of one object (unchecked: see the type's doc).")]
+                    #[inline(always)]
+                    pub fn [<set_ $field>](&mut self, h: $name, value: $ty) -> $crate::Result<()> {
+                        let r = self.rows.row(h.0)?;
+                        self.$field[r] = value;
+                        Ok(())
+                    }
+                )*
+            }
+        }
+
         const _: () = {
             #[allow(non_camel_case_types, dead_code)]
             enum __Field { $($field,)* $($($pfield,)*)? }
@@ -131,6 +209,11 @@ macro_rules! class {
                 fn from_handle(h: $crate::Handle) -> Self {
                     $name(h)
                 }
+                #[inline(always)]
+                fn type_tag() -> usize {
+                    static TAG: u8 = 0;
+                    &TAG as *const u8 as usize
+                }
             }
 
             $crate::__pastey::paste! {
@@ -145,6 +228,16 @@ macro_rules! class {
                     #[allow(dead_code)]
                     pub fn class_id(db: &mut $crate::Database) -> $crate::Result<$crate::ClassId> {
                         db.typed_class::<Self>()
+                    }
+                    /// Borrows every value column of the class at once (see the `…Columns` type).
+                    #[allow(dead_code)]
+                    pub fn columns(db: &mut $crate::Database) -> $crate::Result<[<$name Columns>]<'_>> {
+                        let id = db.typed_class::<Self>()?;
+                        let mut cols = db.columns_mut();
+                        Ok([<$name Columns>] {
+                            rows: cols.rows(id)?,
+                            $($field: cols.take::<$ty>(id, stringify!($field))?,)*
+                        })
                     }
                     /// The underlying handle.
                     #[allow(dead_code)]

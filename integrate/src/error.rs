@@ -52,7 +52,9 @@ pub enum Error {
         deviation: f64,
     },
     /// The kinetic table optimiser could not meet the error target.
-    #[error("kinetic table could not reach max entry error {target:e} (best {achieved:e}): {reason}")]
+    #[error(
+        "kinetic table could not reach max entry error {target:e} (best {achieved:e}): {reason}"
+    )]
     TableTargetNotMet {
         /// Requested maximum entry error.
         target: f64,

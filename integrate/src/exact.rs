@@ -112,7 +112,12 @@ impl ExactCable {
     }
 
     /// Build with explicit [`ExactOptions`].
-    pub fn with_options(tree: &CableTree, dt: f64, split: Split, opts: ExactOptions) -> Result<Self> {
+    pub fn with_options(
+        tree: &CableTree,
+        dt: f64,
+        split: Split,
+        opts: ExactOptions,
+    ) -> Result<Self> {
         check_positive("dt", dt)?;
         let want_w = opts.exact_sources && split != Split::NeuwonCompat;
         let (p, w) = axial_propagators(tree, dt, opts.tol, want_w)?;
@@ -291,7 +296,7 @@ impl ExactCable {
                     .for_each(|(b, vs)| phase2(b * CHUNK, vs, None)),
             }
         } else {
-            phase2(0, v, int_v.as_deref_mut());
+            phase2(0, v, int_v);
         }
         match v.iter().position(|x| !x.is_finite()) {
             Some(index) => Err(Error::NonFinite {

@@ -199,13 +199,7 @@ fn solve_cells(
         let mut ok = true;
         for c in 0..ncell {
             let (s, e) = (bounds[c] - bounds[0], bounds[c + 1] - bounds[0]);
-            ok &= solve_one(
-                bounds[c],
-                &mut v[s..e],
-                &mut d[s..e],
-                &mut rhs[s..e],
-                ctx,
-            );
+            ok &= solve_one(bounds[c], &mut v[s..e], &mut d[s..e], &mut rhs[s..e], ctx);
         }
         return ok;
     }

@@ -128,7 +128,7 @@ impl KineticScheme {
                 .zip(&d2)
                 .map(|(a, b)| (2.0 * a - b).abs())
                 .fold(0.0, f64::max);
-            if !(dev <= 1e-12) {
+            if dev.is_nan() || dev > 1e-12 {
                 return Err(Error::NonLinear { deviation: dev });
             }
         }
@@ -262,7 +262,7 @@ impl AxisMap {
     #[inline]
     fn locate(&self, u: f64) -> (usize, f64) {
         let b = self.coord(u);
-        if !(b >= 0.0) {
+        if b.is_nan() || b < 0.0 {
             return (0, 0.0);
         }
         let last = self.bins - 1;
@@ -481,7 +481,9 @@ impl KineticTable {
             let (mut emax, mut esq) = (0.0f64, 0.0f64);
             for s in 0..ns {
                 for e in 0..nn {
-                    let fit: f64 = (0..nt).map(|t| design_copy[s * nt + t] * c[t * nn + e]).sum();
+                    let fit: f64 = (0..nt)
+                        .map(|t| design_copy[s * nt + t] * c[t * nn + e])
+                        .sum();
                     let err = (fit - targets[s * nn + e]).abs();
                     emax = emax.max(err);
                     esq += err * err;
@@ -615,10 +617,13 @@ impl KineticTable {
             if let InputAxis::Log { .. } = axes[0] {
                 for _ in 0..6 {
                     let (_, e) = Self::with_layout(scheme, dt, axes, &bins, degree, &offsets)?;
-                    let worst = e
-                        .iter()
-                        .enumerate()
-                        .fold((0, 0.0), |acc, (i, x)| if x.1 > acc.1 { (i, x.1) } else { acc });
+                    let worst = e.iter().enumerate().fold((0, 0.0), |acc, (i, x)| {
+                        if x.1 > acc.1 {
+                            (i, x.1)
+                        } else {
+                            acc
+                        }
+                    });
                     if worst.0 == 0 {
                         offsets[0] /= 10.0;
                     } else {
@@ -700,9 +705,9 @@ impl KineticTable {
         let mut worst = 0.0f64;
         for _ in 0..samples {
             let mut u = [0.0; 2];
-            for q in 0..d {
-                let b = rng.next_f64() * self.axes[q].bins as f64;
-                u[q] = self.axes[q].input(b);
+            for (uq, ax) in u.iter_mut().zip(&self.axes) {
+                let b = rng.next_f64() * ax.bins as f64;
+                *uq = ax.input(b);
             }
             let exact = scheme.propagator(&u[..d], self.dt)?;
             let tab = self.propagator_at(&u[..d])?;

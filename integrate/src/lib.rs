@@ -54,5 +54,7 @@ pub use expm::{expm, phi1, phi2, Mat};
 pub use hines::{solve_tree, Hines, Scheme};
 pub use kinetic::{InputAxis, KineticScheme, KineticTable, TableReport};
 pub use lti::LtiPropagator;
-pub use propagator::{axial_propagator, axial_propagators, spmv, spmv_par, Csr, FillStats, NEUWON_PRUNE};
+pub use propagator::{
+    axial_propagator, axial_propagators, spmv, spmv_par, Csr, FillStats, NEUWON_PRUNE,
+};
 pub use tree::{BuiltCable, CableBuilder, CableTree, SectionId, ROOT};

@@ -130,6 +130,9 @@ impl Work {
     }
 }
 
+/// One sparse column: sorted (row, value) pairs.
+type Column = Vec<(u32, f64)>;
+
 /// Poisson weights of uniformisation for rate s: `w[t]` = e^{−s}s^t/t! and
 /// `tail_over_s[t]` = Pr[Poisson(s) > t]/s (the weights of φ₁), up to the truncation point.
 struct Weights {
@@ -175,7 +178,7 @@ fn column(
     keep: f64,
     with_phi: bool,
     ws: &mut Work,
-) -> (Vec<(u32, f64)>, Vec<(u32, f64)>) {
+) -> (Column, Column) {
     ws.support.clear();
     ws.all.clear();
     ws.cur[k] = 1.0;
@@ -279,12 +282,7 @@ fn return_to_diagonal(col: &mut Vec<(u32, f64)>, k: usize, extra: f64) {
 
 /// Prune a CSC matrix column by column below `tol`, returning pruned charge to the diagonal and
 /// rescaling each column's charge Σ_j C_j X_jk to `scale`·C_k (1 for P, h for h·φ₁(hA)).
-fn prune_csc_conserving(
-    p: &CsMatI<f64, u32, usize>,
-    tol: f64,
-    cap: &[f64],
-    scale: f64,
-) -> Csr {
+fn prune_csc_conserving(p: &CsMatI<f64, u32, usize>, tol: f64, cap: &[f64], scale: f64) -> Csr {
     let cols = p.cols();
     let mut indptr = Vec::with_capacity(cols + 1);
     let mut indices = Vec::with_capacity(p.nnz());
@@ -385,7 +383,7 @@ pub fn axial_propagators(
     let drop_tol = tol * 1e-4 / (1.0 + squarings as f64);
     let keep = if squarings == 0 { tol } else { drop_tol };
     let wts = poisson_weights(s, ratio, drop_tol);
-    let cols: Vec<(Vec<(u32, f64)>, Vec<(u32, f64)>)> = (0..n)
+    let cols: Vec<(Column, Column)> = (0..n)
         .into_par_iter()
         .map_init(
             || Work::new(n),
@@ -426,7 +424,11 @@ pub fn axial_propagators(
             // W(2h) = W(h) + P(h)·W(h).
             let pw: Csr = &p * wk;
             let sum: Csr = wk + &pw;
-            let t = if last { tol * 2.0 * hk } else { drop_tol * 2.0 * hk };
+            let t = if last {
+                tol * 2.0 * hk
+            } else {
+                drop_tol * 2.0 * hk
+            };
             w = Some(prune_csc_conserving(&sum.to_csc(), t, c, 2.0 * hk));
         }
         let prod: Csr = &p * &p;

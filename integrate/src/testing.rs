@@ -192,7 +192,12 @@ pub mod models {
         let q = 3f64.powf((celsius - 20.0) / 10.0);
         let r2 = |v: f64, b: f64, vv: f64, k: f64| b / (1.0 + ((v - vv) / k).exp());
         let r = move |terms: Vec<(f64, f64, f64)>| -> Rate {
-            Box::new(move |u: &[f64]| q * terms.iter().map(|&(b, vv, k)| r2(u[0], b, vv, k)).sum::<f64>())
+            Box::new(move |u: &[f64]| {
+                q * terms
+                    .iter()
+                    .map(|&(b, vv, k)| r2(u[0], b, vv, k))
+                    .sum::<f64>()
+            })
         };
         KineticScheme::from_reactions(
             6,

@@ -163,13 +163,15 @@ impl CableTree {
         };
         for t in trees {
             let off = out.parent.len();
-            out.parent.extend(t.parent.iter().map(|&p| {
-                if p == ROOT {
-                    ROOT
-                } else {
-                    p + off as u32
-                }
-            }));
+            out.parent.extend(t.parent.iter().map(
+                |&p| {
+                    if p == ROOT {
+                        ROOT
+                    } else {
+                        p + off as u32
+                    }
+                },
+            ));
             out.capacitance.extend_from_slice(&t.capacitance);
             out.axial.extend_from_slice(&t.axial);
             out.area.extend_from_slice(&t.area);
@@ -359,7 +361,12 @@ impl CableBuilder {
 /// `g_axial_us` (µS) to its neighbour.
 pub fn uniform_chain(n: usize, c_nf: f64, g_axial_us: f64, area_um2: f64) -> Result<CableTree> {
     let parent: Vec<Option<usize>> = (0..n).map(|i| i.checked_sub(1)).collect();
-    CableTree::new(&parent, &vec![c_nf; n], &vec![g_axial_us; n], &vec![area_um2; n])
+    CableTree::new(
+        &parent,
+        &vec![c_nf; n],
+        &vec![g_axial_us; n],
+        &vec![area_um2; n],
+    )
 }
 
 /// A balanced binary tree of `n` compartments in breadth-first order (parent of i is (i−1)/2),
@@ -368,7 +375,12 @@ pub fn binary_tree(n: usize, c_nf: f64, g_axial_us: f64, area_um2: f64) -> Resul
     let parent: Vec<Option<usize>> = (0..n)
         .map(|i| if i == 0 { None } else { Some((i - 1) / 2) })
         .collect();
-    CableTree::new(&parent, &vec![c_nf; n], &vec![g_axial_us; n], &vec![area_um2; n])
+    CableTree::new(
+        &parent,
+        &vec![c_nf; n],
+        &vec![g_axial_us; n],
+        &vec![area_um2; n],
+    )
 }
 
 /// Capacitance (nF), axial conductance (µS) and lateral area (µm²) of one cylindrical

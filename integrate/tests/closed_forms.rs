@@ -1,5 +1,5 @@
 //! Spec §7 closed forms T1–T6 and T9 against the exact methods (and Hines where stated).
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::needless_range_loop)]
 
 use integrate::testing::*;
 use integrate::*;
@@ -106,7 +106,13 @@ fn random_tree(n: usize, seed: u64) -> CableTree {
     use rand::{Rng, SeedableRng};
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let parent: Vec<Option<usize>> = (0..n)
-        .map(|i| if i == 0 { None } else { Some(rng.gen_range(0..i)) })
+        .map(|i| {
+            if i == 0 {
+                None
+            } else {
+                Some(rng.gen_range(0..i))
+            }
+        })
         .collect();
     let c: Vec<f64> = (0..n).map(|_| rng.gen_range(0.005..0.05)).collect();
     let a: Vec<f64> = (0..n).map(|_| rng.gen_range(0.005..0.1)).collect();
@@ -188,7 +194,11 @@ fn t3_two_compartments() {
             }
             let (r1, r2) = two_compartments(c, g, ga, steps as f64 * dt);
             assert!(((v[0] - r1) / r1).abs() < 1e-10, "{split:?} dt {dt}");
-            assert!(((v[1] - r2) / r2).abs() < 1e-10, "{split:?} dt {dt}: {} vs {r2}", v[1]);
+            assert!(
+                ((v[1] - r2) / r2).abs() < 1e-10,
+                "{split:?} dt {dt}: {} vs {r2}",
+                v[1]
+            );
         }
     }
     // Unequal capacitances, no leak.
@@ -256,7 +266,8 @@ fn t4_chain_steady_state_ratio() {
     let mut j = vec![0.0; nc];
     j[0] = 1.0;
     let mut v = vec![0.0; nc];
-    h.step(Scheme::BackwardEuler, 1e12, &mut v, &gv, &j).unwrap();
+    h.step(Scheme::BackwardEuler, 1e12, &mut v, &gv, &j)
+        .unwrap();
     let rho = chain_decay_ratio(g, ga);
     for i in 1..30 {
         let r = v[i] / v[i - 1];
@@ -266,7 +277,8 @@ fn t4_chain_steady_state_ratio() {
 
 fn sealed_cable(len_um: f64, d_um: f64, intervals: usize) -> BuiltCable {
     let mut b = CableBuilder::new();
-    b.add_section(None, len_um, d_um, intervals, 100.0, 1.0).unwrap();
+    b.add_section(None, len_um, d_um, intervals, 100.0, 1.0)
+        .unwrap();
     b.build().unwrap()
 }
 
@@ -293,7 +305,9 @@ fn t5_cable_steady_state() {
         let rin = v[0] / 0.1 * 1e-3 * 1e3; // mV/nA = MΩ
         let at_lambda = built.node_at(SectionId(0), 1.0 / 3.0).unwrap();
         let ratio = v[at_lambda] / v[0];
-        println!("T5 Δx = λ/{per_lambda}: R_in {rin} vs {rin_exact}, V(λ)/V0 {ratio} vs {ratio_exact}");
+        println!(
+            "T5 Δx = λ/{per_lambda}: R_in {rin} vs {rin_exact}, V(λ)/V0 {ratio} vs {ratio_exact}"
+        );
         assert!((ratio - ratio_exact).abs() < 1e-3);
         assert!(((rin - rin_exact) / rin_exact).abs() < 2e-3);
         errs.push(((ratio - ratio_exact).abs(), (rin - rin_exact).abs()));
@@ -368,7 +382,8 @@ fn t9_exponential_synapse() {
         let tau_s = tau_m * ratio;
         for &h in &[0.01, 0.1, 1.0, 10.0] {
             // x = (V, I); V' = −V/τm + I/C, I' = −I/τs.
-            let a = Mat::from_rows(&[vec![-1.0 / tau_m, 1.0 / c], vec![0.0, -1.0 / tau_s]]).unwrap();
+            let a =
+                Mat::from_rows(&[vec![-1.0 / tau_m, 1.0 / c], vec![0.0, -1.0 / tau_s]]).unwrap();
             let p = LtiPropagator::new(&a, &[0.0, 0.0], 1, h).unwrap();
             let phi = p.phi();
             let checks = [

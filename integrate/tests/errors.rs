@@ -1,5 +1,5 @@
 //! Bad input returns `Err`, never panics.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::needless_range_loop)]
 
 use integrate::*;
 
@@ -48,8 +48,12 @@ fn solvers_reject_bad_steps_and_lengths() {
     let mut v = vec![0.0; 5];
     let g = vec![0.0; 5];
     assert!(h.step(Scheme::BackwardEuler, 0.0, &mut v, &g, &g).is_err());
-    assert!(h.step(Scheme::BackwardEuler, f64::NAN, &mut v, &g, &g).is_err());
-    assert!(h.step(Scheme::BackwardEuler, 0.1, &mut v, &g[..4], &g).is_err());
+    assert!(h
+        .step(Scheme::BackwardEuler, f64::NAN, &mut v, &g, &g)
+        .is_err());
+    assert!(h
+        .step(Scheme::BackwardEuler, 0.1, &mut v, &g[..4], &g)
+        .is_err());
     let bad = vec![0.0, f64::NAN, 0.0, 0.0, 0.0];
     assert!(matches!(
         h.step(Scheme::CrankNicolson, 0.1, &mut v, &g, &bad),
@@ -73,7 +77,10 @@ fn solvers_reject_bad_steps_and_lengths() {
         ge_na: &bad,
         i_na: &g,
     };
-    assert!(matches!(ex.step(&mut v, m, None), Err(Error::NonFinite { .. })));
+    assert!(matches!(
+        ex.step(&mut v, m, None),
+        Err(Error::NonFinite { .. })
+    ));
     // Tree solve: not parent-ordered.
     let mut d = vec![1.0; 3];
     let mut r = vec![1.0; 3];
@@ -95,10 +102,7 @@ fn dense_and_kinetic_reject_bad_input() {
     let s = integrate::testing::models::hh_m_gate().unwrap();
     assert!(s.propagator(&[1.0, 2.0], 0.1).is_err());
     assert!(s.propagator(&[f64::NAN], 0.1).is_err());
-    let axes = [InputAxis::Linear {
-        min: 1.0,
-        max: 1.0,
-    }];
+    let axes = [InputAxis::Linear { min: 1.0, max: 1.0 }];
     assert!(KineticTable::with_layout(&s, 0.1, &axes, &[10], 3, &[1.0]).is_err());
     assert!(KineticScheme::from_matrix(0, 1, None, |_, _| {}).is_err());
     assert!(KineticScheme::from_matrix(2, 3, None, |_, _| {}).is_err());

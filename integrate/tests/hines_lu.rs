@@ -1,7 +1,7 @@
 //! T10: Hines' tree solver against a dense LU (random trees up to 10³ compartments), against
 //! the residual of the tree system for 10⁴–10⁵ compartments, and against the Thomas algorithm
 //! on an unbranched chain; the forest solver against per-cell solves; parallel = sequential.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::needless_range_loop)]
 
 use integrate::*;
 use rand::{Rng, SeedableRng};
@@ -18,7 +18,13 @@ struct Sys {
 fn random_system(n: usize, seed: u64) -> Sys {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let parent: Vec<u32> = (0..n)
-        .map(|i| if i == 0 { ROOT } else { rng.gen_range(0..i) as u32 })
+        .map(|i| {
+            if i == 0 {
+                ROOT
+            } else {
+                rng.gen_range(0..i) as u32
+            }
+        })
         .collect();
     let a: Vec<f64> = (0..n).map(|_| rng.gen_range(0.01..10.0)).collect();
     let mut d: Vec<f64> = (0..n).map(|_| rng.gen_range(0.001..1.0)).collect();
@@ -154,7 +160,13 @@ fn forest_equals_cells_and_parallel_equals_sequential() {
         .map(|k| {
             let n = 50 + 37 * k;
             let parent: Vec<Option<usize>> = (0..n)
-                .map(|i| if i == 0 { None } else { Some(rng.gen_range(0..i)) })
+                .map(|i| {
+                    if i == 0 {
+                        None
+                    } else {
+                        Some(rng.gen_range(0..i))
+                    }
+                })
                 .collect();
             let c: Vec<f64> = (0..n).map(|_| rng.gen_range(0.001..0.05)).collect();
             let a: Vec<f64> = (0..n).map(|_| rng.gen_range(0.01..0.5)).collect();
@@ -184,7 +196,8 @@ fn forest_equals_cells_and_parallel_equals_sequential() {
             let mut h = Hines::new(&forest);
             h.set_parallel_grain(64);
             let mut v = v0.clone();
-            pool.install(|| h.step(scheme, 0.025, &mut v, &g, &j)).unwrap();
+            pool.install(|| h.step(scheme, 0.025, &mut v, &g, &j))
+                .unwrap();
             results.push(v);
         }
         assert_eq!(results[0], per_cell);

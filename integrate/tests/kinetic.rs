@@ -1,5 +1,5 @@
 //! T7, T8 and §8.5: exact kinetic propagators and tabulated propagators.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::needless_range_loop)]
 
 use integrate::testing::models;
 use integrate::testing::*;
@@ -166,7 +166,11 @@ fn linearity_check() {
 fn check_8_5(name: &str, s: &KineticScheme, axis: InputAxis) -> TableReport {
     let (_table, rep) = KineticTable::build(s, 0.1, &[axis], 1e-4).unwrap();
     println!("{name}: {rep:?}");
-    assert!(rep.fresh_max_error <= 1e-4, "{name}: {}", rep.fresh_max_error);
+    assert!(
+        rep.fresh_max_error <= 1e-4,
+        "{name}: {}",
+        rep.fresh_max_error
+    );
     // Training estimate within ×1.5 above / ×4 below the fresh-sample error.
     assert!(
         rep.train_max_error <= 1.5 * rep.fresh_max_error,

@@ -1,7 +1,7 @@
 //! Spec §3.3 / §7 T3 (unequal leaks): observed orders of accuracy over four halvings of dt.
 //! Configuration: C = (1, 2) nF, g_axial = 1 µS, g_leak = (0.2, 3) µS, E = (−1, 0.5) mV,
 //! I = (0.3, 0) nA, V(0) = 0, T = 4 ms, h = 0.2 … 0.0125 ms; error = max-norm vs. exact expm.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::needless_range_loop)]
 
 use integrate::*;
 
@@ -23,10 +23,7 @@ fn exact_solution() -> [f64; 2] {
         vec![GA / C[1], (-GA - GL[1]) / C[1]],
     ])
     .unwrap();
-    let b = [
-        (GL[0] * E[0] + I[0]) / C[0],
-        (GL[1] * E[1] + I[1]) / C[1],
-    ];
+    let b = [(GL[0] * E[0] + I[0]) / C[0], (GL[1] * E[1] + I[1]) / C[1]];
     let p = LtiPropagator::new(&a, &b, 1, T).unwrap();
     let mut x = [0.0, 0.0];
     let mut s = [0.0, 0.0];

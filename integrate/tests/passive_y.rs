@@ -5,7 +5,7 @@
 //! tip for 5 ≤ t < 105 ms (evaluated at mid-step, as NEURON's fixed step does); dt 0.025 ms.
 //! Discretisation: vertex-centred with 21/15/31 intervals (68 nodes, as Arbor's 68 CVs), so the
 //! four recording sites (trunk x = 0, branch point, c1 tip, c2 tip) are nodes.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::needless_range_loop)]
 
 use integrate::*;
 
@@ -17,7 +17,9 @@ struct Y {
 
 fn model(scale: usize) -> Y {
     let mut b = CableBuilder::new();
-    let trunk = b.add_section(None, 200.0, 2.0, 21 * scale, 100.0, 1.0).unwrap();
+    let trunk = b
+        .add_section(None, 200.0, 2.0, 21 * scale, 100.0, 1.0)
+        .unwrap();
     let c1 = b
         .add_section(Some(trunk), 150.0, 1.0, 15 * scale, 100.0, 1.0)
         .unwrap();
@@ -88,7 +90,11 @@ fn simulate(y: &Y, method: Method, dt: f64) -> Vec<[f64; 5]> {
     let mut out = vec![[0.0, -65.0, -65.0, -65.0, -65.0]];
     for k in 0..steps {
         let tmid = (k as f64 + 0.5) * dt;
-        let i = if (5.0..105.0).contains(&tmid) { 0.05 } else { 0.0 };
+        let i = if (5.0..105.0).contains(&tmid) {
+            0.05
+        } else {
+            0.0
+        };
         inj[y.stim] = i;
         j[y.stim] = ge[y.stim] + i;
         match (method, exact.as_mut()) {
@@ -105,7 +111,13 @@ fn simulate(y: &Y, method: Method, dt: f64) -> Vec<[f64; 5]> {
         }
         if (k + 1) % every == 0 {
             let t = (k + 1) as f64 * dt;
-            out.push([t, v[y.sites[0]], v[y.sites[1]], v[y.sites[2]], v[y.sites[3]]]);
+            out.push([
+                t,
+                v[y.sites[0]],
+                v[y.sites[1]],
+                v[y.sites[2]],
+                v[y.sites[3]],
+            ]);
         }
     }
     out
@@ -114,7 +126,12 @@ fn simulate(y: &Y, method: Method, dt: f64) -> Vec<[f64; 5]> {
 fn distance_where(a: &[[f64; 5]], b: &[[f64; 5]], keep: impl Fn(f64) -> bool) -> f64 {
     let mut worst = 0.0f64;
     for (ra, rb) in a.iter().zip(b) {
-        assert!((ra[0] - rb[0]).abs() < 1e-9, "time grids differ: {} vs {}", ra[0], rb[0]);
+        assert!(
+            (ra[0] - rb[0]).abs() < 1e-9,
+            "time grids differ: {} vs {}",
+            ra[0],
+            rb[0]
+        );
         if !keep(ra[0]) {
             continue;
         }
@@ -195,7 +212,11 @@ fn hines_against_neurons_distance() {
         println!("{s:?}: {d:.5} mV (away from switches {ds:.5})");
         match s {
             Scheme::BackwardEuler => {
-                assert!(ds <= 1.1 * refd.neuron_smooth, "BE {ds} vs {}", refd.neuron_smooth);
+                assert!(
+                    ds <= 1.1 * refd.neuron_smooth,
+                    "BE {ds} vs {}",
+                    refd.neuron_smooth
+                );
                 assert!(d <= refd.arbor, "BE {d} > Arbor {}", refd.arbor);
             }
             Scheme::CrankNicolson => {
@@ -226,7 +247,7 @@ fn local_current_splits_offset_at_stiff_injection_site() {
 #[test]
 fn dc_input_resistance_matches_cable_theory() {
     let (ra, rm) = (100.0, 1e4); // Ω·cm, Ω·cm²
-    // Per-cable λ (cm) and R∞ = r_i λ (Ω), r_i = 4Ra/(π d²) (Ω/cm).
+                                 // Per-cable λ (cm) and R∞ = r_i λ (Ω), r_i = 4Ra/(π d²) (Ω/cm).
     let cable = |len_um: f64, d_um: f64| {
         let d = d_um * 1e-4;
         let lambda = (rm * d / (4.0 * ra)).sqrt();
@@ -275,7 +296,10 @@ fn dc_input_resistance_matches_cable_theory() {
         let tol = if scale == 1 { 2e-4 } else { 1e-5 };
         assert!(rel < tol, "scale {scale}: {rel:e}");
         for (site, want) in [(0, dv_trunk0), (1, dv_bp), (2, dv_tip), (3, dv_c2)] {
-            assert!((v[y.sites[site]] - want).abs() < 40.0 * tol * want, "site {site}");
+            assert!(
+                (v[y.sites[site]] - want).abs() < 40.0 * tol * want,
+                "site {site}"
+            );
         }
     }
 }

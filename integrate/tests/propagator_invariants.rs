@@ -1,6 +1,6 @@
 //! Spec §8.3: propagator invariants (non-negativity, C-weighted column sums, block-diagonal per
 //! cell), agreement with a dense Padé expm, and the fill law (nnz per row) on uniform cables.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::needless_range_loop)]
 
 use integrate::tree::{cylinder_compartment, uniform_chain};
 use integrate::*;
@@ -12,7 +12,13 @@ fn random_forest(seed: u64) -> CableTree {
         .map(|k| {
             let n = 20 + 25 * k;
             let parent: Vec<Option<usize>> = (0..n)
-                .map(|i| if i == 0 { None } else { Some(rng.gen_range(0..i)) })
+                .map(|i| {
+                    if i == 0 {
+                        None
+                    } else {
+                        Some(rng.gen_range(0..i))
+                    }
+                })
                 .collect();
             let c: Vec<f64> = (0..n).map(|_| rng.gen_range(0.001..0.05)).collect();
             let a: Vec<f64> = (0..n).map(|_| rng.gen_range(0.001..0.2)).collect();
@@ -65,7 +71,10 @@ fn invariants_and_dense_agreement() {
                 worst_dense = worst_dense.max((stored[r][k] - dense.get(r, k)).abs());
             }
         }
-        println!("h = {h} ms: nnz {}, max |P − expm_dense| = {worst_dense:e}", p.nnz());
+        println!(
+            "h = {h} ms: nnz {}, max |P − expm_dense| = {worst_dense:e}",
+            p.nnz()
+        );
         // Both sides carry rounding from repeated squaring for long steps (entries up to
         // max C/min C ≈ 50 here), hence 1e-12 absolute.
         assert!(worst_dense < 1e-12, "h {h}: {worst_dense:e}");
@@ -94,7 +103,10 @@ fn fill_law_on_uniform_cables() {
             "d {d} ℓ {l} h {h}: k = {k:.3}, nnz row 200 = {row}, spec measured {measured}, 24√k = {law:.1}, mean/row {:.1}",
             p.nnz() as f64 / 400.0
         );
-        assert!((row / measured - 1.0).abs() <= 0.1, "row {row} vs {measured}");
+        assert!(
+            (row / measured - 1.0).abs() <= 0.1,
+            "row {row} vs {measured}"
+        );
         if k >= 10.0 {
             assert!((row / law - 1.0).abs() <= 0.1, "row {row} vs 24√k {law}");
         }

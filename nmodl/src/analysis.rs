@@ -300,9 +300,15 @@ pub fn analyse(m: &Module, diags: &mut Vec<Diagnostic>) -> Analysis {
     // Ions.
     for (ion, read, write, valence) in useion {
         let ion_id = b.a.ions.len();
+        let known = match ion.name.as_str() {
+            "na" | "k" => Some(1.0),
+            "ca" => Some(2.0),
+            "cl" => Some(-1.0),
+            _ => None,
+        };
         let mut rec = crate::ir::Ion {
             name: ion.name.clone(),
-            valence,
+            valence: valence.or(known),
             reads: Vec::new(),
             writes: Vec::new(),
         };

@@ -118,7 +118,8 @@ pub struct Local {
 pub struct Ion {
     /// `na`, `k`, `ca`, …
     pub name: String,
-    /// VALENCE if given.
+    /// VALENCE if given, else NEURON's for na, k (1), ca (2), cl (−1); `None` for other ions
+    /// without VALENCE.
     pub valence: Option<f64>,
     /// Variables the mechanism READs (copied in before each kernel).
     pub reads: Vec<(IonVarKind, VarId)>,
@@ -782,11 +783,10 @@ impl Ctx<'_> {
                 writeln!(out, "{pad}}}")
             }
             Stmt::Call(c, a) => writeln!(out, "{pad}call {}({})", self.callee(c), self.list(a)),
-            Stmt::Solve(id) => writeln!(
-                out,
-                "{pad}solve {}",
-                self.m.solves.get(*id).map(|s| s.block.as_str()).unwrap_or("?")
-            ),
+            Stmt::Solve(id) => match self.m.solves.get(*id) {
+                Some(s) => writeln!(out, "{pad}solve {} ({:?})", s.block, s.method),
+                None => writeln!(out, "{pad}solve ?"),
+            },
             Stmt::Deriv(t, e) => writeln!(out, "{pad}d/dt {} = {}", self.target(t), self.expr(e)),
             Stmt::Reaction { lhs, rhs, kf, kb } => writeln!(
                 out,

@@ -328,6 +328,25 @@ pub fn lower(
         }
     }
 
+    // Blocks no SOLVE names are still checked (names, kinds), then dropped.
+    for item in &module.items {
+        let name = match &item.kind {
+            ItemKind::Derivative(n, _)
+            | ItemKind::Kinetic(n, _, _)
+            | ItemKind::Linear(n, _, _)
+            | ItemKind::NonLinear(n, _, _) => n,
+            _ => continue,
+        };
+        if !l.solve_ids.keys().any(|(b, _)| *b == name.name) {
+            let m = match item.kind {
+                ItemKind::Kinetic(..) => Method::Sparse,
+                ItemKind::Derivative(..) => Method::DerivImplicit,
+                _ => Method::Algebraic,
+            };
+            let _ = l.solve_block(item, m);
+        }
+    }
+
     let mut currents = Vec::new();
     for (i, ion) in an.ions.iter().enumerate() {
         for (kind, var) in &ion.writes {
@@ -809,6 +828,14 @@ impl Lowerer<'_> {
                 out.push(Stmt::For { var: v, from, to, by, body });
             }
             StmtKind::Solve { name, method, steadystate, .. } => {
+                if matches!(self.ctx, Ctx::Derivative(_) | Ctx::Kinetic | Ctx::Algebraic) {
+                    self.err(
+                        codes::SOLVE,
+                        s.span,
+                        "SOLVE cannot appear inside a DERIVATIVE, KINETIC, LINEAR or NONLINEAR block",
+                    );
+                    return out;
+                }
                 if let Some(id) = self.solve(name, method.as_ref(), steadystate.as_ref(), s.span) {
                     out.push(Stmt::Solve(id));
                 }

@@ -95,6 +95,16 @@ const NEURON_KEYWORDS: &[&str] = &[
     "SOLVEFOR",
 ];
 
+/// Keywords that can never be variable names in an expression.
+const RESERVED: &[&str] = &[
+    "NEURON", "UNITS", "PARAMETER", "ASSIGNED", "STATE", "CONSTANT", "INDEPENDENT", "INITIAL",
+    "BREAKPOINT", "DERIVATIVE", "KINETIC", "LINEAR", "NONLINEAR", "FUNCTION", "PROCEDURE",
+    "FUNCTION_TABLE", "NET_RECEIVE", "BEFORE", "AFTER", "CONSTRUCTOR", "DESTRUCTOR", "LOCAL",
+    "SOLVE", "METHOD", "STEADYSTATE", "TABLE", "DEPEND", "FROM", "TO", "WITH", "BY", "CONSERVE",
+    "COMPARTMENT", "LONGITUDINAL_DIFFUSION", "UNITSON", "UNITSOFF", "if", "else", "while",
+    "SUFFIX", "USEION", "READ", "WRITE", "RANGE", "GLOBAL", "WATCH", "FOR_NETCONS", "INCLUDE",
+];
+
 fn describe(t: &Tok) -> String {
     match t {
         Tok::Ident(s) => format!("`{s}`"),
@@ -1198,6 +1208,9 @@ impl<'s> Parser<'s> {
             Tok::Str(s) => {
                 self.bump();
                 Ok(Expr { kind: ExprKind::Str(s), span: start })
+            }
+            Tok::Ident(name) if RESERVED.contains(&name.as_str()) => {
+                Err(self.error("an expression (this is a keyword)"))
             }
             Tok::Ident(name) => {
                 let id = Ident { name, span: start };

@@ -80,18 +80,24 @@ fn column(c: &mut Criterion) {
 }
 
 fn typed(c: &mut Criterion) {
+    for (n, label) in [(N, "typed"), (N / 50, "typed_in_cache_2e4")] {
+        typed_n(c, n, label);
+    }
+}
+
+fn typed_n(c: &mut Criterion, n: usize, label: &str) {
     let mut db = Database::new();
-    let handles: Vec<Particle> = (0..N).map(|_| Particle::new(&mut db).unwrap()).collect();
+    let handles: Vec<Particle> = (0..n).map(|_| Particle::new(&mut db).unwrap()).collect();
     let mut aos = vec![
         ParticleAos {
             x: 0.0,
             v: 1.0,
             m: 1.0
         };
-        N
+        n
     ];
-    let idx: Vec<usize> = (0..N).collect();
-    let mut g = c.benchmark_group("typed");
+    let idx: Vec<usize> = (0..n).collect();
+    let mut g = c.benchmark_group(label);
     g.bench_function("get_set_handles", |b| {
         b.iter(|| {
             for p in &handles {

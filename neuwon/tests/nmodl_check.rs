@@ -25,8 +25,17 @@ BREAKPOINT { i = g*(v - e) }
 #[test]
 fn good_file_exits_zero_and_emits_ir() {
     let p = write("good.mod", GOOD);
-    let out = bin().args(["nmodl", "check", "--emit", "ir"]).arg(&p).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = bin()
+        .args(["nmodl", "check", "--emit", "ir"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("mechanism leak (Density)"), "{stdout}");
     assert!(stdout.contains("i = g * (v - e)"), "{stdout}");
@@ -34,11 +43,17 @@ fn good_file_exits_zero_and_emits_ir() {
 
 #[test]
 fn bad_file_exits_one_with_located_diagnostic() {
-    let p = write("bad.mod", "NEURON { SUFFIX bad }\nBREAKPOINT {\n    x = y +\n}\n");
+    let p = write(
+        "bad.mod",
+        "NEURON { SUFFIX bad }\nBREAKPOINT {\n    x = y +\n}\n",
+    );
     let out = bin().args(["nmodl", "check"]).arg(&p).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let want = format!("{}:4:1: error[E0101]: expected an expression, found `}}`", p.display());
+    let want = format!(
+        "{}:4:1: error[E0101]: expected an expression, found `}}`",
+        p.display()
+    );
     assert!(stderr.contains(&want), "{stderr}");
     assert!(stderr.contains("^"), "{stderr}");
 }
@@ -46,17 +61,31 @@ fn bad_file_exits_one_with_located_diagnostic() {
 #[test]
 fn one_bad_file_among_good_ones_fails_the_run() {
     let good = write("g2.mod", GOOD);
-    let bad = write("undefined.mod", "NEURON { SUFFIX u }\nBREAKPOINT { LOCAL a a = zz }\n");
-    let out = bin().args(["nmodl", "check"]).arg(&good).arg(&bad).output().unwrap();
+    let bad = write(
+        "undefined.mod",
+        "NEURON { SUFFIX u }\nBREAKPOINT { LOCAL a a = zz }\n",
+    );
+    let out = bin()
+        .args(["nmodl", "check"])
+        .arg(&good)
+        .arg(&bad)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("error[E0201]: `zz` is not declared"), "{stderr}");
+    assert!(
+        stderr.contains("error[E0201]: `zz` is not declared"),
+        "{stderr}"
+    );
     assert!(stderr.contains("help: declare `zz`"), "{stderr}");
 }
 
 #[test]
 fn missing_file_is_an_error_not_a_panic() {
-    let out = bin().args(["nmodl", "check", "/nonexistent/x.mod"]).output().unwrap();
+    let out = bin()
+        .args(["nmodl", "check", "/nonexistent/x.mod"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
 }

@@ -187,9 +187,13 @@ pub fn analyse(m: &Module, diags: &mut Vec<Diagnostic>) -> Analysis {
                                 _ => MechanismKind::ArtificialCell,
                             };
                         }
-                        NeuronKind::UseIon { ion, read, write, valence, .. } => {
-                            useion.push((ion, read, write, *valence))
-                        }
+                        NeuronKind::UseIon {
+                            ion,
+                            read,
+                            write,
+                            valence,
+                            ..
+                        } => useion.push((ion, read, write, *valence)),
                         NeuronKind::NonspecificCurrent(v) => {
                             currents.extend(v.iter().map(|i| (i, false)))
                         }
@@ -229,7 +233,11 @@ pub fn analyse(m: &Module, diags: &mut Vec<Diagnostic>) -> Analysis {
                                     } else {
                                         codes::UNKNOWN_UNIT
                                     };
-                                    b.diags.push(Diagnostic::error(code, from.span.to(to.span), msg));
+                                    b.diags.push(Diagnostic::error(
+                                        code,
+                                        from.span.to(to.span),
+                                        msg,
+                                    ));
                                     b.declare(n, Symbol::Const(f64::NAN));
                                 }
                             }
@@ -254,12 +262,12 @@ pub fn analyse(m: &Module, diags: &mut Vec<Diagnostic>) -> Analysis {
         match &item.kind {
             ItemKind::Parameter(decls) => {
                 for d in decls {
-                    let storage = if in_list(&range, &d.name.name) && !in_list(&global, &d.name.name)
-                    {
-                        Storage::Range
-                    } else {
-                        Storage::Global
-                    };
+                    let storage =
+                        if in_list(&range, &d.name.name) && !in_list(&global, &d.name.name) {
+                            Storage::Range
+                        } else {
+                            Storage::Global
+                        };
                     b.add_var(d, Role::Parameter, storage, true);
                 }
             }
@@ -344,7 +352,10 @@ pub fn analyse(m: &Module, diags: &mut Vec<Diagnostic>) -> Analysis {
                         b.diags.push(Diagnostic::error(
                             codes::WRONG_KIND,
                             n.span,
-                            format!("`{}` is declared as a constant but used as an ion variable", n.name),
+                            format!(
+                                "`{}` is declared as a constant but used as an ion variable",
+                                n.name
+                            ),
                         ));
                         continue;
                     }
@@ -365,7 +376,11 @@ pub fn analyse(m: &Module, diags: &mut Vec<Diagnostic>) -> Analysis {
                         id
                     }
                 };
-                let list = if is_write { &mut rec.writes } else { &mut rec.reads };
+                let list = if is_write {
+                    &mut rec.writes
+                } else {
+                    &mut rec.reads
+                };
                 if !list.iter().any(|(_, v)| *v == id) {
                     list.push((kind, id));
                 }
@@ -395,7 +410,11 @@ pub fn analyse(m: &Module, diags: &mut Vec<Diagnostic>) -> Analysis {
                 b.a.variables.push(Variable {
                     name: n.name.clone(),
                     role,
-                    storage: if in_list(&global, &n.name) { Storage::Global } else { Storage::Range },
+                    storage: if in_list(&global, &n.name) {
+                        Storage::Global
+                    } else {
+                        Storage::Range
+                    },
                     unit: None,
                     default: 0.0,
                     limits: None,

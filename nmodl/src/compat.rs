@@ -34,7 +34,10 @@ fn is_return_zero(text: &str) -> bool {
 }
 
 fn verbatim_help(text: &str) -> &'static str {
-    if text.contains("nrnran123") || text.contains("_p_") && text.contains("rand") || text.contains("nrn_random") {
+    if text.contains("nrnran123")
+        || text.contains("_p_") && text.contains("rand")
+        || text.contains("nrn_random")
+    {
         "for random numbers declare `RANDOM r` in the NEURON block and use random_uniform(r), random_normal(r), random_negexp(r) (NEURON 9)"
     } else if text.contains("ifarg") || text.contains("hoc_") || text.contains("getarg") {
         "this C code talks to the hoc interpreter; expose the values as PARAMETERs or FUNCTION arguments instead"
@@ -100,7 +103,10 @@ pub fn check(m: &Module, diags: &mut Vec<Diagnostic>) {
             ItemKind::FunctionTable(c) => diags.push(Diagnostic::warning(
                 codes::W_IGNORED,
                 c.name.span,
-                format!("FUNCTION_TABLE `{}` needs its values supplied at run time", c.name.name),
+                format!(
+                    "FUNCTION_TABLE `{}` needs its values supplied at run time",
+                    c.name.name
+                ),
             )),
             _ => {}
         }
@@ -161,7 +167,9 @@ fn visit_stmt(s: &Stmt, f: &mut dyn FnMut(&Stmt)) {
         | StmtKind::Initial(b)
         | StmtKind::ForNetcons(_, b)
         | StmtKind::Block(b) => visit_block(b, f),
-        StmtKind::Solve { if_error: Some(b), .. } => visit_block(b, f),
+        StmtKind::Solve {
+            if_error: Some(b), ..
+        } => visit_block(b, f),
         StmtKind::Protect(x) => visit_stmt(x, f),
         _ => {}
     }

@@ -364,8 +364,17 @@ impl MathFn {
         use MathFn::*;
         matches!(
             self,
-            ScopRandom | Exprand | Normrand | Poisrand | Unirand | SetSeed | RandomUniform
-                | RandomNormal | RandomNegexp | RandomSetseq | RandomSetids
+            ScopRandom
+                | Exprand
+                | Normrand
+                | Poisrand
+                | Unirand
+                | SetSeed
+                | RandomUniform
+                | RandomNormal
+                | RandomNegexp
+                | RandomSetseq
+                | RandomSetids
         )
     }
 }
@@ -655,7 +664,10 @@ pub struct Mechanism {
 impl Mechanism {
     /// A variable's name (or `?` when out of range).
     pub fn var_name(&self, id: VarId) -> &str {
-        self.variables.get(id).map(|v| v.name.as_str()).unwrap_or("?")
+        self.variables
+            .get(id)
+            .map(|v| v.name.as_str())
+            .unwrap_or("?")
     }
 }
 
@@ -679,7 +691,10 @@ impl Ctx<'_> {
         match p {
             Place::Var(v) => self.m.var_name(*v).to_string(),
             Place::Local(l) => {
-                format!("%{}", self.locals.get(*l).map(|l| l.name.as_str()).unwrap_or("?"))
+                format!(
+                    "%{}",
+                    self.locals.get(*l).map(|l| l.name.as_str()).unwrap_or("?")
+                )
             }
             Place::Builtin(b) => format!("{b:?}").to_lowercase(),
             Place::IonPool(i, k) => format!(
@@ -702,7 +717,11 @@ impl Ctx<'_> {
             Callee::Math(f) => f.name().to_string(),
             Callee::Func(f) => format!(
                 "@{}",
-                self.m.functions.get(*f).map(|f| f.name.as_str()).unwrap_or("?")
+                self.m
+                    .functions
+                    .get(*f)
+                    .map(|f| f.name.as_str())
+                    .unwrap_or("?")
             ),
         }
     }
@@ -730,7 +749,10 @@ impl Ctx<'_> {
     }
 
     fn list(&self, v: &[Expr]) -> String {
-        v.iter().map(|x| self.expr(x)).collect::<Vec<_>>().join(", ")
+        v.iter()
+            .map(|x| self.expr(x))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     fn terms(&self, v: &[Term]) -> String {
@@ -770,7 +792,13 @@ impl Ctx<'_> {
                 self.stmts(out, a, ind + 1);
                 writeln!(out, "{pad}}}")
             }
-            Stmt::For { var, from, to, by, body } => {
+            Stmt::For {
+                var,
+                from,
+                to,
+                by,
+                body,
+            } => {
                 let _ = writeln!(
                     out,
                     "{pad}for {} = {} to {} by {} {{",
@@ -801,13 +829,19 @@ impl Ctx<'_> {
                 out,
                 "{pad}compartment {} {{{}}}",
                 self.expr(v),
-                ts.iter().map(|t| self.target(t)).collect::<Vec<_>>().join(", ")
+                ts.iter()
+                    .map(|t| self.target(t))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             Stmt::LongDiffusion(v, ts) => writeln!(
                 out,
                 "{pad}longitudinal_diffusion {} {{{}}}",
                 self.expr(v),
-                ts.iter().map(|t| self.target(t)).collect::<Vec<_>>().join(", ")
+                ts.iter()
+                    .map(|t| self.target(t))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             Stmt::Conserve(a, b) => {
                 writeln!(out, "{pad}conserve {} = {}", self.expr(a), self.expr(b))
@@ -816,7 +850,12 @@ impl Ctx<'_> {
                 writeln!(out, "{pad}equation {} = {}", self.expr(a), self.expr(b))
             }
             Stmt::NetSend(d, f) => {
-                writeln!(out, "{pad}net_send(delay = {}, flag = {})", self.expr(d), self.expr(f))
+                writeln!(
+                    out,
+                    "{pad}net_send(delay = {}, flag = {})",
+                    self.expr(d),
+                    self.expr(f)
+                )
             }
             Stmt::NetEvent(t) => writeln!(out, "{pad}net_event({})", self.expr(t)),
             Stmt::NetMove(t) => writeln!(out, "{pad}net_move({})", self.expr(t)),
@@ -849,7 +888,11 @@ fn kernel(out: &mut String, m: &Mechanism, name: &str, k: &Kernel) {
         .collect::<Vec<_>>()
         .join(", ");
     let _ = writeln!(out, "{name}({locals}) {{");
-    Ctx { m, locals: &k.locals }.stmts(out, &k.body, 1);
+    Ctx {
+        m,
+        locals: &k.locals,
+    }
+    .stmts(out, &k.body, 1);
     let _ = writeln!(out, "}}");
 }
 
@@ -875,7 +918,12 @@ impl fmt::Display for Mechanism {
                 let _ = write!(s, " ({u})");
             }
             if let Some((lo, hi)) = v.limits {
-                let _ = write!(s, " <{}, {}>", crate::printer::number(lo), crate::printer::number(hi));
+                let _ = write!(
+                    s,
+                    " <{}, {}>",
+                    crate::printer::number(lo),
+                    crate::printer::number(hi)
+                );
             }
             if v.public {
                 s.push_str(" public");
@@ -884,7 +932,10 @@ impl fmt::Display for Mechanism {
         }
         for ion in &self.ions {
             let names = |l: &[(IonVarKind, VarId)]| {
-                l.iter().map(|(_, v)| self.var_name(*v)).collect::<Vec<_>>().join(", ")
+                l.iter()
+                    .map(|(_, v)| self.var_name(*v))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             };
             let _ = writeln!(
                 out,
@@ -896,7 +947,11 @@ impl fmt::Display for Mechanism {
             );
         }
         for c in &self.currents {
-            let ion = c.ion.and_then(|i| self.ions.get(i)).map(|i| i.name.as_str()).unwrap_or("-");
+            let ion = c
+                .ion
+                .and_then(|i| self.ions.get(i))
+                .map(|i| i.name.as_str())
+                .unwrap_or("-");
             let _ = writeln!(
                 out,
                 "current {} ion {ion}{}",
@@ -913,14 +968,25 @@ impl fmt::Display for Mechanism {
                 head.push_str(" external_table");
             }
             if let Some(t) = &func.table {
-                let c = Ctx { m: self, locals: &func.kernel.locals };
+                let c = Ctx {
+                    m: self,
+                    locals: &func.kernel.locals,
+                };
                 let outs = t
                     .outputs
                     .iter()
-                    .map(|o| o.map(|v| self.var_name(v).to_string()).unwrap_or("value".into()))
+                    .map(|o| {
+                        o.map(|v| self.var_name(v).to_string())
+                            .unwrap_or("value".into())
+                    })
                     .collect::<Vec<_>>()
                     .join(", ");
-                let deps = t.depend.iter().map(|p| c.place(p)).collect::<Vec<_>>().join(", ");
+                let deps = t
+                    .depend
+                    .iter()
+                    .map(|p| c.place(p))
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 let _ = write!(
                     head,
                     " table [{outs}] depend [{deps}] from {} to {} with {}",
@@ -933,7 +999,10 @@ impl fmt::Display for Mechanism {
         }
         for s in &self.solves {
             let head = format!("solve {} method {:?}", s.block, s.method);
-            let c = Ctx { m: self, locals: &s.kernel.locals };
+            let c = Ctx {
+                m: self,
+                locals: &s.kernel.locals,
+            };
             match &s.system {
                 System::Cnexp(eqs) => {
                     for e in eqs {
@@ -948,17 +1017,27 @@ impl fmt::Display for Mechanism {
                     }
                 }
                 System::Ode { states } => {
-                    let st = states.iter().map(|t| c.target(t)).collect::<Vec<_>>().join(", ");
+                    let st = states
+                        .iter()
+                        .map(|t| c.target(t))
+                        .collect::<Vec<_>>()
+                        .join(", ");
                     let _ = writeln!(out, "ode states [{st}]");
                 }
                 System::Kinetic { states, linear } => {
-                    let st =
-                        states.iter().map(|v| self.var_name(*v)).collect::<Vec<_>>().join(", ");
+                    let st = states
+                        .iter()
+                        .map(|v| self.var_name(*v))
+                        .collect::<Vec<_>>()
+                        .join(", ");
                     let _ = writeln!(out, "kinetic states [{st}] linear {linear}");
                 }
                 System::Algebraic { unknowns } => {
-                    let st =
-                        unknowns.iter().map(|v| self.var_name(*v)).collect::<Vec<_>>().join(", ");
+                    let st = unknowns
+                        .iter()
+                        .map(|v| self.var_name(*v))
+                        .collect::<Vec<_>>()
+                        .join(", ");
                     let _ = writeln!(out, "algebraic unknowns [{st}]");
                 }
                 System::Procedure => {}
@@ -970,7 +1049,12 @@ impl fmt::Display for Mechanism {
         kernel(&mut out, self, "advance_state", &self.advance_state);
         kernel(&mut out, self, "write_ions", &self.write_ions);
         if let Some(nr) = &self.net_receive {
-            kernel(&mut out, self, &format!("net_receive args {}", nr.n_args), &nr.kernel);
+            kernel(
+                &mut out,
+                self,
+                &format!("net_receive args {}", nr.n_args),
+                &nr.kernel,
+            );
             if let Some(i) = &nr.init {
                 kernel(&mut out, self, "net_receive_init", i);
             }

@@ -274,16 +274,27 @@ pub fn lex(src: &str, file: FileId, diags: &mut Vec<Diagnostic>) -> Vec<Token> {
                 (b'\'', _) => (Tok::Prime, 1),
                 (b'.', _) => (Tok::Dot, 1),
                 _ => {
-                    let ch = src.get(i..).and_then(|s| s.chars().next()).unwrap_or('\u{fffd}');
+                    let ch = src
+                        .get(i..)
+                        .and_then(|s| s.chars().next())
+                        .unwrap_or('\u{fffd}');
                     (Tok::Unknown(ch), ch.len_utf8())
                 }
             };
             i += len;
             t
         };
-        out.push(Token { tok, span: Span::new(file, start, i), line_start });
+        out.push(Token {
+            tok,
+            span: Span::new(file, start, i),
+            line_start,
+        });
         line_start = false;
     }
-    out.push(Token { tok: Tok::Eof, span: Span::new(file, n, n), line_start: true });
+    out.push(Token {
+        tok: Tok::Eof,
+        span: Span::new(file, n, n),
+        line_start: true,
+    });
     out
 }

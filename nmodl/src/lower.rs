@@ -104,7 +104,13 @@ fn mentions(e: &Expr, t: &Target) -> bool {
 }
 
 fn mentions_var(e: &Expr, v: VarId) -> bool {
-    mentions(e, &Target { place: Place::Var(v), index: None })
+    mentions(
+        e,
+        &Target {
+            place: Place::Var(v),
+            index: None,
+        },
+    )
 }
 
 /// Splits `e` into `a + b·x` with `a`, `b` free of `x`; `None` if `e` is not linear in `x`.
@@ -136,7 +142,10 @@ pub fn split_linear(e: &Expr, x: &Target) -> Option<(Expr, Expr)> {
         }
         Expr::Binary(BinOp::Div, l, r) if !mentions(r, x) => {
             let (l0, l1) = split_linear(l, x)?;
-            Some((bin(BinOp::Div, l0, (**r).clone()), bin(BinOp::Div, l1, (**r).clone())))
+            Some((
+                bin(BinOp::Div, l0, (**r).clone()),
+                bin(BinOp::Div, l1, (**r).clone()),
+            ))
         }
         _ => None,
     }
@@ -167,11 +176,12 @@ pub fn lower(
         kinetic_linear: true,
         tables: Vec::new(),
     };
-    let name = match &an.name {
-        Some(n) => n.clone(),
-        None => {
-            let span = module.items.first().map(|i| i.span).unwrap_or_default();
-            l.diags.push(
+    let name =
+        match &an.name {
+            Some(n) => n.clone(),
+            None => {
+                let span = module.items.first().map(|i| i.span).unwrap_or_default();
+                l.diags.push(
                 Diagnostic::error(
                     codes::NO_MECHANISM,
                     Span { end: span.start, ..span },
@@ -179,14 +189,16 @@ pub fn lower(
                 )
                 .with_help("add a NEURON block, e.g. `NEURON { SUFFIX name }`"),
             );
-            String::new()
-        }
-    };
+                String::new()
+            }
+        };
 
     // Functions.
     let mut functions = Vec::new();
     for &(idx, is_fn) in &an.callables {
-        let Some(item) = module.items.get(idx) else { continue };
+        let Some(item) = module.items.get(idx) else {
+            continue;
+        };
         let f = match &item.kind {
             ItemKind::Function(c) | ItemKind::Procedure(c) => l.function(c, is_fn),
             ItemKind::FunctionTable(c) => Function {
@@ -197,7 +209,10 @@ pub fn lower(
                     locals: c
                         .args
                         .iter()
-                        .map(|a| Local { name: a.name.name.clone(), array: None })
+                        .map(|a| Local {
+                            name: a.name.name.clone(),
+                            array: None,
+                        })
                         .collect(),
                     body: Vec::new(),
                 },
@@ -215,20 +230,32 @@ pub fn lower(
     for (i, ion) in an.ions.iter().enumerate() {
         for (kind, var) in &ion.reads {
             ion_loads.push(Stmt::Assign(
-                Target { place: Place::Var(*var), index: None },
+                Target {
+                    place: Place::Var(*var),
+                    index: None,
+                },
                 Expr::Load(Place::IonPool(i, *kind), None),
             ));
         }
         for (kind, var) in &ion.writes {
-            if matches!(kind, IonVarKind::Inside | IonVarKind::Outside | IonVarKind::Reversal) {
+            if matches!(
+                kind,
+                IonVarKind::Inside | IonVarKind::Outside | IonVarKind::Reversal
+            ) {
                 if !ion.reads.iter().any(|(_, v)| v == var) {
                     ion_loads.push(Stmt::Assign(
-                        Target { place: Place::Var(*var), index: None },
+                        Target {
+                            place: Place::Var(*var),
+                            index: None,
+                        },
                         Expr::Load(Place::IonPool(i, *kind), None),
                     ));
                 }
                 write_ions.push(Stmt::Assign(
-                    Target { place: Place::IonPool(i, *kind), index: None },
+                    Target {
+                        place: Place::IonPool(i, *kind),
+                        index: None,
+                    },
                     Expr::Load(Place::Var(*var), None),
                 ));
             }
@@ -238,18 +265,28 @@ pub fn lower(
     let mut init = Kernel::default();
     for (id, v) in an.variables.iter().enumerate() {
         if v.role == Role::State {
-            let bound = an.ions.iter().any(|ion| ion.writes.iter().chain(&ion.reads).any(|(_, x)| *x == id));
+            let bound = an
+                .ions
+                .iter()
+                .any(|ion| ion.writes.iter().chain(&ion.reads).any(|(_, x)| *x == id));
             if bound {
                 continue;
             }
             match v.array {
-                None => init
-                    .body
-                    .push(Stmt::Assign(Target { place: Place::Var(id), index: None }, num(v.default))),
+                None => init.body.push(Stmt::Assign(
+                    Target {
+                        place: Place::Var(id),
+                        index: None,
+                    },
+                    num(v.default),
+                )),
                 Some(n) => {
                     for k in 0..n {
                         init.body.push(Stmt::Assign(
-                            Target { place: Place::Var(id), index: Some(Box::new(num(k as f64))) },
+                            Target {
+                                place: Place::Var(id),
+                                index: Some(Box::new(num(k as f64))),
+                            },
                             num(v.default),
                         ));
                     }
@@ -258,8 +295,14 @@ pub fn lower(
         }
     }
     init.body.extend(ion_loads.iter().cloned());
-    let mut compute_currents = Kernel { locals: Vec::new(), body: ion_loads.clone() };
-    let mut advance_state = Kernel { locals: Vec::new(), body: ion_loads.clone() };
+    let mut compute_currents = Kernel {
+        locals: Vec::new(),
+        body: ion_loads.clone(),
+    };
+    let mut advance_state = Kernel {
+        locals: Vec::new(),
+        body: ion_loads.clone(),
+    };
     let mut net_receive = None;
     let mut before_after = Vec::new();
 
@@ -299,7 +342,10 @@ pub fn lower(
                         let saved_locals = l.locals.clone();
                         let saved_scopes = l.scopes.clone();
                         let ib_body = l.block(ib);
-                        init_k = Some(Kernel { locals: l.locals.clone(), body: ib_body });
+                        init_k = Some(Kernel {
+                            locals: l.locals.clone(),
+                            body: ib_body,
+                        });
                         l.locals = saved_locals;
                         l.scopes = saved_scopes;
                     } else {
@@ -308,21 +354,40 @@ pub fn lower(
                 }
                 net_receive = Some(NetReceive {
                     n_args: args.len(),
-                    kernel: Kernel { locals: std::mem::take(&mut l.locals), body },
+                    kernel: Kernel {
+                        locals: std::mem::take(&mut l.locals),
+                        body,
+                    },
                     init: init_k,
                 });
             }
             ItemKind::Constructor(body) | ItemKind::Destructor(body) => {
                 l.begin(Ctx::Plain);
                 let b = l.block(body);
-                let label = if matches!(item.kind, ItemKind::Constructor(_)) { "constructor" } else { "destructor" };
-                before_after.push((label.to_string(), Kernel { locals: std::mem::take(&mut l.locals), body: b }));
+                let label = if matches!(item.kind, ItemKind::Constructor(_)) {
+                    "constructor"
+                } else {
+                    "destructor"
+                };
+                before_after.push((
+                    label.to_string(),
+                    Kernel {
+                        locals: std::mem::take(&mut l.locals),
+                        body: b,
+                    },
+                ));
             }
             ItemKind::BeforeAfter { before, when, body } => {
                 l.begin(Ctx::Plain);
                 let b = l.block(body);
                 let label = format!("{} {}", if *before { "before" } else { "after" }, when.name);
-                before_after.push((label, Kernel { locals: std::mem::take(&mut l.locals), body: b }));
+                before_after.push((
+                    label,
+                    Kernel {
+                        locals: std::mem::take(&mut l.locals),
+                        body: b,
+                    },
+                ));
             }
             _ => {}
         }
@@ -351,12 +416,20 @@ pub fn lower(
     for (i, ion) in an.ions.iter().enumerate() {
         for (kind, var) in &ion.writes {
             if *kind == IonVarKind::Current {
-                currents.push(Current { var: *var, ion: Some(i), electrode: false });
+                currents.push(Current {
+                    var: *var,
+                    ion: Some(i),
+                    electrode: false,
+                });
             }
         }
     }
     for (var, electrode) in &an.nonspecific {
-        currents.push(Current { var: *var, ion: None, electrode: *electrode });
+        currents.push(Current {
+            var: *var,
+            ion: None,
+            electrode: *electrode,
+        });
     }
 
     let exact_propagator = !l.solves.is_empty()
@@ -382,7 +455,10 @@ pub fn lower(
         init,
         compute_currents,
         advance_state,
-        write_ions: Kernel { locals: Vec::new(), body: write_ions },
+        write_ions: Kernel {
+            locals: Vec::new(),
+            body: write_ions,
+        },
         net_receive,
         before_after,
         solves,
@@ -406,7 +482,10 @@ impl Lowerer<'_> {
 
     fn new_local(&mut self, name: &str, array: Option<usize>) -> LocalId {
         let id = self.locals.len();
-        self.locals.push(Local { name: name.to_string(), array });
+        self.locals.push(Local {
+            name: name.to_string(),
+            array,
+        });
         if let Some(s) = self.scopes.last_mut() {
             s.push((name.to_string(), id));
         }
@@ -438,7 +517,14 @@ impl Lowerer<'_> {
         let tables = std::mem::take(&mut self.tables);
         let mut table = None;
         for t in &tables {
-            if let StmtKind::Table { names, depend, from, to, with } = &t.kind {
+            if let StmtKind::Table {
+                names,
+                depend,
+                from,
+                to,
+                with,
+            } = &t.kind
+            {
                 let mut outputs = Vec::new();
                 if is_fn {
                     outputs.push(None);
@@ -461,8 +547,8 @@ impl Lowerer<'_> {
                         None => match builtin(&n.name) {
                             Some(b) => deps.push(Place::Builtin(b)),
                             None => self.err(
-                            codes::UNDEFINED,
-                            n.span,
+                                codes::UNDEFINED,
+                                n.span,
                                 format!("TABLE DEPEND `{}` is not a declared variable", n.name),
                             ),
                         },
@@ -488,7 +574,10 @@ impl Lowerer<'_> {
             name: c.name.name.clone(),
             n_args: c.args.len(),
             ret,
-            kernel: Kernel { locals: std::mem::take(&mut self.locals), body },
+            kernel: Kernel {
+                locals: std::mem::take(&mut self.locals),
+                body,
+            },
             table,
             external_table: false,
         }
@@ -542,7 +631,11 @@ impl Lowerer<'_> {
                 Some(Place::Var(*v))
             }
             Some(Symbol::Const(_)) if writing => {
-                self.err(codes::WRONG_KIND, id.span, format!("cannot assign to constant `{name}`"));
+                self.err(
+                    codes::WRONG_KIND,
+                    id.span,
+                    format!("cannot assign to constant `{name}`"),
+                );
                 None
             }
             Some(Symbol::Const(_)) => None,
@@ -564,7 +657,11 @@ impl Lowerer<'_> {
                     ("b_flux", Ctx::Kinetic) => return Some(Place::Builtin(Builtin::BFlux)),
                     _ => {}
                 }
-                self.err(codes::UNDEFINED, id.span, format!("`{name}` is not declared"));
+                self.err(
+                    codes::UNDEFINED,
+                    id.span,
+                    format!("`{name}` is not declared"),
+                );
                 if let Some(d) = self.diags.last_mut() {
                     d.help = Some(format!(
                         "declare `{name}` in PARAMETER or ASSIGNED, or as LOCAL in this block"
@@ -585,7 +682,11 @@ impl Lowerer<'_> {
         match &e.kind {
             ExprKind::Number(v, _) => num(*v),
             ExprKind::Str(_) => {
-                self.err(codes::LOWER, e.span, "a string can only be an argument of printf");
+                self.err(
+                    codes::LOWER,
+                    e.span,
+                    "a string can only be an argument of printf",
+                );
                 num(0.0)
             }
             ExprKind::Name(id) => {
@@ -647,7 +748,11 @@ impl Lowerer<'_> {
                     if lo == hi {
                         format!("`{}` takes {lo} argument(s), {} given", f.name, args.len())
                     } else {
-                        format!("`{}` takes {lo} to {hi} arguments, {} given", f.name, args.len())
+                        format!(
+                            "`{}` takes {lo} to {hi} arguments, {} given",
+                            f.name,
+                            args.len()
+                        )
                     },
                 );
                 false
@@ -666,14 +771,21 @@ impl Lowerer<'_> {
                     self.err(
                         codes::WRONG_KIND,
                         f.span,
-                        format!("PROCEDURE `{}` has no value; call it as a statement", f.name),
+                        format!(
+                            "PROCEDURE `{}` has no value; call it as a statement",
+                            f.name
+                        ),
                     );
                     return None;
                 }
                 arity(self, n, n).then_some((Callee::Func(k), lowered))
             }
             Some(_) => {
-                self.err(codes::WRONG_KIND, f.span, format!("`{}` is not a function", f.name));
+                self.err(
+                    codes::WRONG_KIND,
+                    f.span,
+                    format!("`{}` is not a function", f.name),
+                );
                 None
             }
             None => {
@@ -739,13 +851,18 @@ impl Lowerer<'_> {
                     );
                     return out;
                 };
-                let Some(t) = self.target(id, idx) else { return out };
+                let Some(t) = self.target(id, idx) else {
+                    return out;
+                };
                 let is_state = matches!(t.place, Place::Var(v) if self.an.variables.get(v).is_some_and(|x| x.role == Role::State));
                 if !is_state {
                     self.err(
                         codes::WRONG_KIND,
                         id.span,
-                        format!("`{}` is not a STATE, so it cannot have a derivative", id.name),
+                        format!(
+                            "`{}` is not a STATE, so it cannot have a derivative",
+                            id.name
+                        ),
                     );
                     return out;
                 }
@@ -755,18 +872,38 @@ impl Lowerer<'_> {
                         Some((a, b)) => {
                             let x = Expr::Load(t.place.clone(), t.index.clone());
                             let update = if is_zero(&b) {
-                                bin(BinOp::Add, x, bin(BinOp::Mul, Expr::Load(Place::Builtin(Builtin::Dt), None), a.clone()))
+                                bin(
+                                    BinOp::Add,
+                                    x,
+                                    bin(
+                                        BinOp::Mul,
+                                        Expr::Load(Place::Builtin(Builtin::Dt), None),
+                                        a.clone(),
+                                    ),
+                                )
                             } else {
                                 // x + (1 - exp(b*dt)) * (-a/b - x)
                                 let e = Expr::Call(
                                     Callee::Math(MathFn::Exp),
-                                    vec![bin(BinOp::Mul, b.clone(), Expr::Load(Place::Builtin(Builtin::Dt), None))],
+                                    vec![bin(
+                                        BinOp::Mul,
+                                        b.clone(),
+                                        Expr::Load(Place::Builtin(Builtin::Dt), None),
+                                    )],
                                 );
                                 let factor = bin(BinOp::Sub, num(1.0), e);
-                                let target = bin(BinOp::Sub, neg(bin(BinOp::Div, a.clone(), b.clone())), x.clone());
+                                let target = bin(
+                                    BinOp::Sub,
+                                    neg(bin(BinOp::Div, a.clone(), b.clone())),
+                                    x.clone(),
+                                );
                                 bin(BinOp::Add, x, bin(BinOp::Mul, factor, target))
                             };
-                            self.cnexp.push(CnexpEquation { state: t.clone(), a, b });
+                            self.cnexp.push(CnexpEquation {
+                                state: t.clone(),
+                                a,
+                                b,
+                            });
                             out.push(Stmt::Assign(t, update));
                         }
                         None => {
@@ -788,7 +925,11 @@ impl Lowerer<'_> {
                 if let ExprKind::Call(f, args) = &e.kind {
                     out.extend(self.call_stmt(f, args, e.span));
                 } else {
-                    self.err(codes::LOWER, e.span, "an expression statement must be a call");
+                    self.err(
+                        codes::LOWER,
+                        e.span,
+                        "an expression statement must be a call",
+                    );
                 }
             }
             StmtKind::If(c, then, els) => {
@@ -810,7 +951,13 @@ impl Lowerer<'_> {
                 let b = self.block(b);
                 out.push(Stmt::While(c, b));
             }
-            StmtKind::From { var, from, to, by, body } => {
+            StmtKind::From {
+                var,
+                from,
+                to,
+                by,
+                body,
+            } => {
                 let from = self.expr(from);
                 let to = self.expr(to);
                 let by = by.as_ref().map(|b| self.expr(b)).unwrap_or(num(1.0));
@@ -825,9 +972,20 @@ impl Lowerer<'_> {
                 };
                 let body = self.block(body);
                 self.scopes.pop();
-                out.push(Stmt::For { var: v, from, to, by, body });
+                out.push(Stmt::For {
+                    var: v,
+                    from,
+                    to,
+                    by,
+                    body,
+                });
             }
-            StmtKind::Solve { name, method, steadystate, .. } => {
+            StmtKind::Solve {
+                name,
+                method,
+                steadystate,
+                ..
+            } => {
                 if matches!(self.ctx, Ctx::Derivative(_) | Ctx::Kinetic | Ctx::Algebraic) {
                     self.err(
                         codes::SOLVE,
@@ -840,9 +998,19 @@ impl Lowerer<'_> {
                     out.push(Stmt::Solve(id));
                 }
             }
-            StmtKind::Reaction { lhs, arrow, rhs, kf, kb } => {
+            StmtKind::Reaction {
+                lhs,
+                arrow,
+                rhs,
+                kf,
+                kb,
+            } => {
                 if self.ctx != Ctx::Kinetic {
-                    self.err(codes::LOWER, s.span, "a `~` reaction is only allowed in a KINETIC block");
+                    self.err(
+                        codes::LOWER,
+                        s.span,
+                        "a `~` reaction is only allowed in a KINETIC block",
+                    );
                     return out;
                 }
                 let kf = self.expr(kf);
@@ -851,7 +1019,11 @@ impl Lowerer<'_> {
                 if *arrow == ReactionArrow::Flux {
                     let ok = l.len() == 1 && lhs.first().is_some_and(|s| s.coef == 1);
                     if !ok {
-                        self.err(codes::LOWER, s.span, "`<<` takes exactly one state on its left");
+                        self.err(
+                            codes::LOWER,
+                            s.span,
+                            "`<<` takes exactly one state on its left",
+                        );
                     }
                     if self.kinetic_states.iter().any(|v| mentions_var(&kf, *v)) {
                         self.kinetic_linear = false;
@@ -862,19 +1034,29 @@ impl Lowerer<'_> {
                     return out;
                 }
                 let r = self.terms(rhs);
-                let first_order = l.len() <= 1
-                    && r.len() <= 1
-                    && l.iter().chain(r.iter()).all(|t| t.coef == 1);
-                let state_rates =
-                    self.kinetic_states.iter().any(|v| mentions_var(&kf, *v) || mentions_var(&kb, *v));
+                let first_order =
+                    l.len() <= 1 && r.len() <= 1 && l.iter().chain(r.iter()).all(|t| t.coef == 1);
+                let state_rates = self
+                    .kinetic_states
+                    .iter()
+                    .any(|v| mentions_var(&kf, *v) || mentions_var(&kb, *v));
                 if !first_order || state_rates {
                     self.kinetic_linear = false;
                 }
-                out.push(Stmt::Reaction { lhs: l, rhs: r, kf, kb });
+                out.push(Stmt::Reaction {
+                    lhs: l,
+                    rhs: r,
+                    kf,
+                    kb,
+                });
             }
             StmtKind::Equation(a, b) => {
                 if self.ctx != Ctx::Algebraic {
-                    self.err(codes::LOWER, s.span, "`~ a = b` is only allowed in a LINEAR or NONLINEAR block");
+                    self.err(
+                        codes::LOWER,
+                        s.span,
+                        "`~ a = b` is only allowed in a LINEAR or NONLINEAR block",
+                    );
                     return out;
                 }
                 let a = self.expr(a);
@@ -894,7 +1076,8 @@ impl Lowerer<'_> {
                     ));
                 }
             }
-            StmtKind::Compartment(index, vol, names) | StmtKind::LongDiffusion(index, vol, names) => {
+            StmtKind::Compartment(index, vol, names)
+            | StmtKind::LongDiffusion(index, vol, names) => {
                 let is_comp = matches!(s.kind, StmtKind::Compartment(..));
                 if self.ctx != Ctx::Kinetic {
                     self.err(codes::LOWER, s.span, "COMPARTMENT and LONGITUDINAL_DIFFUSION are only allowed in a KINETIC block");
@@ -903,8 +1086,13 @@ impl Lowerer<'_> {
                 match index {
                     None => {
                         let v = self.expr(vol);
-                        let ts: Vec<Target> = names.iter().filter_map(|n| self.target(n, &None)).collect();
-                        out.push(if is_comp { Stmt::Compartment(v, ts) } else { Stmt::LongDiffusion(v, ts) });
+                        let ts: Vec<Target> =
+                            names.iter().filter_map(|n| self.target(n, &None)).collect();
+                        out.push(if is_comp {
+                            Stmt::Compartment(v, ts)
+                        } else {
+                            Stmt::LongDiffusion(v, ts)
+                        });
                     }
                     Some(i) => {
                         self.scopes.push(Vec::new());
@@ -913,14 +1101,19 @@ impl Lowerer<'_> {
                         let mut n = None;
                         let mut ts = Vec::new();
                         for name in names {
-                            let Some(place) = self.place(name, true) else { continue };
+                            let Some(place) = self.place(name, true) else {
+                                continue;
+                            };
                             let arr = match place {
                                 Place::Var(id) => self.an.variables.get(id).and_then(|v| v.array),
                                 _ => None,
                             };
                             if arr.is_some() {
                                 n = n.or(arr);
-                                ts.push(Target { place, index: Some(Box::new(Expr::Load(Place::Local(li), None))) });
+                                ts.push(Target {
+                                    place,
+                                    index: Some(Box::new(Expr::Load(Place::Local(li), None))),
+                                });
                             } else {
                                 ts.push(Target { place, index: None });
                             }
@@ -932,7 +1125,11 @@ impl Lowerer<'_> {
                             from: num(0.0),
                             to: num(n as f64 - 1.0),
                             by: num(1.0),
-                            body: vec![if is_comp { Stmt::Compartment(v, ts) } else { Stmt::LongDiffusion(v, ts) }],
+                            body: vec![if is_comp {
+                                Stmt::Compartment(v, ts)
+                            } else {
+                                Stmt::LongDiffusion(v, ts)
+                            }],
                         });
                     }
                 }
@@ -941,7 +1138,11 @@ impl Lowerer<'_> {
                 if self.ctx == Ctx::Function {
                     self.tables.push(s.clone());
                 } else {
-                    self.err(codes::LOWER, s.span, "TABLE is only allowed in a FUNCTION or PROCEDURE");
+                    self.err(
+                        codes::LOWER,
+                        s.span,
+                        "TABLE is only allowed in a FUNCTION or PROCEDURE",
+                    );
                 }
             }
             StmtKind::Watch(list) => {
@@ -952,12 +1153,19 @@ impl Lowerer<'_> {
                 }
             }
             StmtKind::Initial(b) => {
-                self.err(codes::LOWER, s.span, "INITIAL is only allowed at top level or inside NET_RECEIVE");
+                self.err(
+                    codes::LOWER,
+                    s.span,
+                    "INITIAL is only allowed at top level or inside NET_RECEIVE",
+                );
                 let _ = b;
             }
             StmtKind::ForNetcons(args, b) => {
                 self.scopes.push(Vec::new());
-                let ids: Vec<LocalId> = args.iter().map(|a| self.new_local(&a.name.name, None)).collect();
+                let ids: Vec<LocalId> = args
+                    .iter()
+                    .map(|a| self.new_local(&a.name.name, None))
+                    .collect();
                 let body = self.block(b);
                 self.scopes.pop();
                 out.push(Stmt::ForNetcons(ids, body));
@@ -967,10 +1175,14 @@ impl Lowerer<'_> {
             StmtKind::Block(b) => out.extend(self.block(b)),
             StmtKind::UnitsFlag(_) | StmtKind::Mutex(_) | StmtKind::Conductance(..) => {}
             StmtKind::Protect(inner) => out.extend(self.stmt(inner)),
-            StmtKind::Lag(..) => self.err(codes::UNSUPPORTED, s.span, "unsupported: LAG statements"),
-            StmtKind::Unsupported(kw) => {
-                self.err(codes::UNSUPPORTED, s.span, format!("unsupported: `{kw}` statement"))
+            StmtKind::Lag(..) => {
+                self.err(codes::UNSUPPORTED, s.span, "unsupported: LAG statements")
             }
+            StmtKind::Unsupported(kw) => self.err(
+                codes::UNSUPPORTED,
+                s.span,
+                format!("unsupported: `{kw}` statement"),
+            ),
         }
         out
     }
@@ -978,15 +1190,24 @@ impl Lowerer<'_> {
     fn terms(&mut self, list: &[ast::Species]) -> Vec<Term> {
         let mut out = Vec::new();
         for sp in list {
-            let Some(t) = self.target(&sp.name, &sp.index) else { continue };
+            let Some(t) = self.target(&sp.name, &sp.index) else {
+                continue;
+            };
             if let Place::Var(v) = t.place {
-                let is_state = self.an.variables.get(v).is_some_and(|x| x.role == Role::State);
+                let is_state = self
+                    .an
+                    .variables
+                    .get(v)
+                    .is_some_and(|x| x.role == Role::State);
                 // A species that is not a STATE is a fixed concentration (as in NEURON).
                 if is_state && !self.kinetic_states.contains(&v) {
                     self.kinetic_states.push(v);
                 }
             }
-            out.push(Term { coef: sp.coef, state: t });
+            out.push(Term {
+                coef: sp.coef,
+                state: t,
+            });
         }
         out
     }
@@ -994,7 +1215,15 @@ impl Lowerer<'_> {
     fn call_stmt(&mut self, f: &ast::Ident, args: &[ast::Expr], span: Span) -> Vec<Stmt> {
         let need = |s: &mut Self, lo: usize, hi: usize| -> bool {
             if args.len() < lo || args.len() > hi {
-                s.err(codes::ARITY, span, format!("`{}` takes {lo}..{hi} arguments, {} given", f.name, args.len()));
+                s.err(
+                    codes::ARITY,
+                    span,
+                    format!(
+                        "`{}` takes {lo}..{hi} arguments, {} given",
+                        f.name,
+                        args.len()
+                    ),
+                );
                 false
             } else {
                 true
@@ -1016,7 +1245,11 @@ impl Lowerer<'_> {
                     if need(self, 1, 1) {
                         let a: Vec<Expr> = args.iter().map(|a| self.expr(a)).collect();
                         if let Some(x) = a.into_iter().next() {
-                            return vec![if f.name == "net_event" { Stmt::NetEvent(x) } else { Stmt::NetMove(x) }];
+                            return vec![if f.name == "net_event" {
+                                Stmt::NetEvent(x)
+                            } else {
+                                Stmt::NetMove(x)
+                            }];
                         }
                     }
                     return vec![];
@@ -1024,7 +1257,13 @@ impl Lowerer<'_> {
                 "printf" | "fprintf" => {
                     let fmt = args
                         .iter()
-                        .find_map(|a| if let ExprKind::Str(s) = &a.kind { Some(s.clone()) } else { None })
+                        .find_map(|a| {
+                            if let ExprKind::Str(s) = &a.kind {
+                                Some(s.clone())
+                            } else {
+                                None
+                            }
+                        })
                         .unwrap_or_default();
                     let rest: Vec<Expr> = args
                         .iter()
@@ -1039,12 +1278,26 @@ impl Lowerer<'_> {
                 }
                 "state_discontinuity" => {
                     if need(self, 2, 2) {
-                        if let (Some(ast::Expr { kind: ExprKind::Name(x), .. }), Some(v)) = (args.first(), args.get(1)) {
+                        if let (
+                            Some(ast::Expr {
+                                kind: ExprKind::Name(x),
+                                ..
+                            }),
+                            Some(v),
+                        ) = (args.first(), args.get(1))
+                        {
                             let v = self.expr(v);
                             if let Some(t) = self.target(x, &None) {
                                 return vec![Stmt::Assign(t, v)];
                             }
-                        } else if let (Some(ast::Expr { kind: ExprKind::Index(x, i), .. }), Some(v)) = (args.first(), args.get(1)) {
+                        } else if let (
+                            Some(ast::Expr {
+                                kind: ExprKind::Index(x, i),
+                                ..
+                            }),
+                            Some(v),
+                        ) = (args.first(), args.get(1))
+                        {
                             let v = self.expr(v);
                             if let Some(t) = self.target(x, &Some(i.clone())) {
                                 return vec![Stmt::Assign(t, v)];
@@ -1076,7 +1329,11 @@ impl Lowerer<'_> {
             Some(Symbol::Procedure(k, 0)) => {
                 let mname = method.map(|m| m.name.as_str()).unwrap_or("");
                 if !matches!(mname, "" | "after_cvode" | "cvode_t" | "cvode_v") {
-                    self.err(codes::SOLVE, span, format!("METHOD {mname} cannot solve PROCEDURE `{}`", name.name));
+                    self.err(
+                        codes::SOLVE,
+                        span,
+                        format!("METHOD {mname} cannot solve PROCEDURE `{}`", name.name),
+                    );
                     return None;
                 }
                 let key = (name.name.clone(), Method::Procedure);
@@ -1088,7 +1345,10 @@ impl Lowerer<'_> {
                     block: name.name.clone(),
                     method: Method::Procedure,
                     system: System::Procedure,
-                    kernel: Kernel { locals: Vec::new(), body: vec![Stmt::Call(Callee::Func(k), Vec::new())] },
+                    kernel: Kernel {
+                        locals: Vec::new(),
+                        body: vec![Stmt::Call(Callee::Func(k), Vec::new())],
+                    },
                 });
                 self.solve_ids.insert(key, id);
                 return Some(id);
@@ -1111,27 +1371,41 @@ impl Lowerer<'_> {
             None if is_alg => Method::Algebraic,
             None => Method::DerivImplicit,
             Some("cnexp") if is_kinetic => {
-                self.err(codes::SOLVE, span, "METHOD cnexp cannot solve a KINETIC block (a NEUWON extension NEURON rejects)");
+                self.err(
+                    codes::SOLVE,
+                    span,
+                    "METHOD cnexp cannot solve a KINETIC block (a NEUWON extension NEURON rejects)",
+                );
                 if let Some(d) = self.diags.last_mut() {
                     d.help = Some("use METHOD sparse".into());
                 }
                 return None;
             }
-            Some("cnexp") | Some("after_cvode") | Some("cvode_t") | Some("cvode_v") => Method::Cnexp,
+            Some("cnexp") | Some("after_cvode") | Some("cvode_t") | Some("cvode_v") => {
+                Method::Cnexp
+            }
             Some("derivimplicit") => Method::DerivImplicit,
             Some("euler") => Method::Euler,
             Some("sparse") if is_kinetic => Method::Sparse,
             Some("sparse") => Method::DerivImplicit,
             Some(other) => {
                 let help = match other {
-                    "matexp" => "METHOD matexp was removed from NEURON; use sparse (KINETIC) or cnexp",
-                    "runge" | "heun" | "adams" | "gear" | "clsoda" | "adrunge" => "use cnexp, derivimplicit or euler",
+                    "matexp" => {
+                        "METHOD matexp was removed from NEURON; use sparse (KINETIC) or cnexp"
+                    }
+                    "runge" | "heun" | "adams" | "gear" | "clsoda" | "adrunge" => {
+                        "use cnexp, derivimplicit or euler"
+                    }
                     "stochastic" => "use an explicit noise term with normrand() and METHOD euler",
                     _ => "supported methods: cnexp, derivimplicit, euler, sparse, after_cvode",
                 };
                 self.diags.push(
-                    Diagnostic::error(codes::UNSUPPORTED, requested.map(|m| m.span).unwrap_or(span), format!("unsupported: METHOD {other}"))
-                        .with_help(help),
+                    Diagnostic::error(
+                        codes::UNSUPPORTED,
+                        requested.map(|m| m.span).unwrap_or(span),
+                        format!("unsupported: METHOD {other}"),
+                    )
+                    .with_help(help),
                 );
                 return None;
             }
@@ -1175,7 +1449,11 @@ impl Lowerer<'_> {
                     s.cnexp_failed = false;
                     s.block(b)
                 };
-                let steady_method = if m == Method::SteadyState { Method::DerivImplicit } else { m };
+                let steady_method = if m == Method::SteadyState {
+                    Method::DerivImplicit
+                } else {
+                    m
+                };
                 let mut body = run(self, steady_method);
                 let mut method = m;
                 if m == Method::Cnexp && self.cnexp_failed {
@@ -1195,13 +1473,18 @@ impl Lowerer<'_> {
                 let system = if method == Method::Cnexp {
                     System::Cnexp(std::mem::take(&mut self.cnexp))
                 } else {
-                    System::Ode { states: std::mem::take(&mut self.derivs) }
+                    System::Ode {
+                        states: std::mem::take(&mut self.derivs),
+                    }
                 };
                 Some(Solve {
                     block: n.name.clone(),
                     method,
                     system,
-                    kernel: Kernel { locals: std::mem::take(&mut self.locals), body },
+                    kernel: Kernel {
+                        locals: std::mem::take(&mut self.locals),
+                        body,
+                    },
                 })
             }
             ItemKind::Kinetic(n, solvefor, b) => {
@@ -1216,12 +1499,16 @@ impl Lowerer<'_> {
                 let body = self.block(b);
                 // Rates computed by statements before the reactions may depend on states.
                 let states = std::mem::take(&mut self.kinetic_states);
-                let linear = self.kinetic_linear && !states_written_or_read_by_stmts(&body, &states);
+                let linear =
+                    self.kinetic_linear && !states_written_or_read_by_stmts(&body, &states);
                 Some(Solve {
                     block: n.name.clone(),
                     method: m,
                     system: System::Kinetic { states, linear },
-                    kernel: Kernel { locals: std::mem::take(&mut self.locals), body },
+                    kernel: Kernel {
+                        locals: std::mem::take(&mut self.locals),
+                        body,
+                    },
                 })
             }
             ItemKind::Linear(n, solvefor, b) | ItemKind::NonLinear(n, solvefor, b) => {
@@ -1246,7 +1533,10 @@ impl Lowerer<'_> {
                     block: n.name.clone(),
                     method: Method::Algebraic,
                     system: System::Algebraic { unknowns },
-                    kernel: Kernel { locals: std::mem::take(&mut self.locals), body },
+                    kernel: Kernel {
+                        locals: std::mem::take(&mut self.locals),
+                        body,
+                    },
                 })
             }
             _ => None,
@@ -1268,13 +1558,17 @@ fn stmt_mentions(s: &Stmt, v: VarId) -> bool {
 fn states_written_or_read_by_stmts(body: &[Stmt], states: &[VarId]) -> bool {
     body.iter().any(|s| match s {
         Stmt::Assign(_, e) => states.iter().any(|v| mentions_var(e, *v)),
-        Stmt::Call(_, args) => args.iter().any(|e| states.iter().any(|v| mentions_var(e, *v))),
+        Stmt::Call(_, args) => args
+            .iter()
+            .any(|e| states.iter().any(|v| mentions_var(e, *v))),
         Stmt::If(c, a, b) => {
             states.iter().any(|v| mentions_var(c, *v))
                 || states_written_or_read_by_stmts(a, states)
                 || states_written_or_read_by_stmts(b, states)
         }
-        Stmt::For { body, .. } | Stmt::While(_, body) => states_written_or_read_by_stmts(body, states),
+        Stmt::For { body, .. } | Stmt::While(_, body) => {
+            states_written_or_read_by_stmts(body, states)
+        }
         _ => false,
     })
 }

@@ -14,7 +14,14 @@ use crate::lexer::{lex, Tok, Token};
 pub fn parse(src: &str, file: FileId) -> (Module, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let toks = lex(src, file, &mut diags);
-    let mut p = Parser { src, toks, pos: 0, diags, defines: HashMap::new(), depth: 0 };
+    let mut p = Parser {
+        src,
+        toks,
+        pos: 0,
+        diags,
+        defines: HashMap::new(),
+        depth: 0,
+    };
     let module = p.module();
     (module, p.diags)
 }
@@ -97,12 +104,54 @@ const NEURON_KEYWORDS: &[&str] = &[
 
 /// Keywords that can never be variable names in an expression.
 const RESERVED: &[&str] = &[
-    "NEURON", "UNITS", "PARAMETER", "ASSIGNED", "STATE", "CONSTANT", "INDEPENDENT", "INITIAL",
-    "BREAKPOINT", "DERIVATIVE", "KINETIC", "LINEAR", "NONLINEAR", "FUNCTION", "PROCEDURE",
-    "FUNCTION_TABLE", "NET_RECEIVE", "BEFORE", "AFTER", "CONSTRUCTOR", "DESTRUCTOR", "LOCAL",
-    "SOLVE", "METHOD", "STEADYSTATE", "TABLE", "DEPEND", "FROM", "TO", "WITH", "BY", "CONSERVE",
-    "COMPARTMENT", "LONGITUDINAL_DIFFUSION", "UNITSON", "UNITSOFF", "if", "else", "while",
-    "SUFFIX", "USEION", "READ", "WRITE", "RANGE", "GLOBAL", "WATCH", "FOR_NETCONS", "INCLUDE",
+    "NEURON",
+    "UNITS",
+    "PARAMETER",
+    "ASSIGNED",
+    "STATE",
+    "CONSTANT",
+    "INDEPENDENT",
+    "INITIAL",
+    "BREAKPOINT",
+    "DERIVATIVE",
+    "KINETIC",
+    "LINEAR",
+    "NONLINEAR",
+    "FUNCTION",
+    "PROCEDURE",
+    "FUNCTION_TABLE",
+    "NET_RECEIVE",
+    "BEFORE",
+    "AFTER",
+    "CONSTRUCTOR",
+    "DESTRUCTOR",
+    "LOCAL",
+    "SOLVE",
+    "METHOD",
+    "STEADYSTATE",
+    "TABLE",
+    "DEPEND",
+    "FROM",
+    "TO",
+    "WITH",
+    "BY",
+    "CONSERVE",
+    "COMPARTMENT",
+    "LONGITUDINAL_DIFFUSION",
+    "UNITSON",
+    "UNITSOFF",
+    "if",
+    "else",
+    "while",
+    "SUFFIX",
+    "USEION",
+    "READ",
+    "WRITE",
+    "RANGE",
+    "GLOBAL",
+    "WATCH",
+    "FOR_NETCONS",
+    "INCLUDE",
 ];
 
 fn describe(t: &Tok) -> String {
@@ -161,19 +210,32 @@ impl<'s> Parser<'s> {
     }
 
     fn peek(&self, k: usize) -> &Tok {
-        self.toks.get(self.pos + k).map(|t| &t.tok).unwrap_or(&Tok::Eof)
+        self.toks
+            .get(self.pos + k)
+            .map(|t| &t.tok)
+            .unwrap_or(&Tok::Eof)
     }
 
     fn span(&self) -> Span {
-        self.toks.get(self.pos).or(self.toks.last()).map(|t| t.span).unwrap_or_default()
+        self.toks
+            .get(self.pos)
+            .or(self.toks.last())
+            .map(|t| t.span)
+            .unwrap_or_default()
     }
 
     fn prev_span(&self) -> Span {
-        self.toks.get(self.pos.wrapping_sub(1)).map(|t| t.span).unwrap_or_else(|| self.span())
+        self.toks
+            .get(self.pos.wrapping_sub(1))
+            .map(|t| t.span)
+            .unwrap_or_else(|| self.span())
     }
 
     fn line_start(&self) -> bool {
-        self.toks.get(self.pos).map(|t| t.line_start).unwrap_or(true)
+        self.toks
+            .get(self.pos)
+            .map(|t| t.line_start)
+            .unwrap_or(true)
     }
 
     fn bump(&mut self) {
@@ -233,7 +295,10 @@ impl<'s> Parser<'s> {
 
     fn ident(&mut self) -> PResult<Ident> {
         if let Tok::Ident(s) = self.tok() {
-            let id = Ident { name: s.clone(), span: self.span() };
+            let id = Ident {
+                name: s.clone(),
+                span: self.span(),
+            };
             self.bump();
             Ok(id)
         } else {
@@ -299,7 +364,9 @@ impl<'s> Parser<'s> {
             match self.tok() {
                 Tok::Eof => return,
                 Tok::Title(_) | Tok::Verbatim(_) if !first => return,
-                Tok::Ident(s) if !first && self.line_start() && TOP_KEYWORDS.contains(&s.as_str()) => {
+                Tok::Ident(s)
+                    if !first && self.line_start() && TOP_KEYWORDS.contains(&s.as_str()) =>
+                {
                     return
                 }
                 _ => {}
@@ -352,16 +419,32 @@ impl<'s> Parser<'s> {
                         }
                     }
                     "DISCRETE" | "PARTIAL" | "TERMINAL" => {
-                    let name = self.ident()?;
-                    let body = self.block()?;
-                    ItemKind::OtherBlock(Ident { name: kw.clone(), span: start }, name, body)
-                }
+                        let name = self.ident()?;
+                        let body = self.block()?;
+                        ItemKind::OtherBlock(
+                            Ident {
+                                name: kw.clone(),
+                                span: start,
+                            },
+                            name,
+                            body,
+                        )
+                    }
                     "FUNCTION" | "PROCEDURE" => {
                         let name = self.ident()?;
                         let args = self.formal_args()?;
-                        let unit = if self.is(&Tok::LParen) { Some(self.unit()?) } else { None };
+                        let unit = if self.is(&Tok::LParen) {
+                            Some(self.unit()?)
+                        } else {
+                            None
+                        };
                         let body = self.block()?;
-                        let c = Callable { name, args, unit, body };
+                        let c = Callable {
+                            name,
+                            args,
+                            unit,
+                            body,
+                        };
                         if kw == "FUNCTION" {
                             ItemKind::Function(c)
                         } else {
@@ -371,8 +454,17 @@ impl<'s> Parser<'s> {
                     "FUNCTION_TABLE" => {
                         let name = self.ident()?;
                         let args = self.formal_args()?;
-                        let unit = if self.is(&Tok::LParen) { Some(self.unit()?) } else { None };
-                        ItemKind::FunctionTable(Callable { name, args, unit, body: Block::default() })
+                        let unit = if self.is(&Tok::LParen) {
+                            Some(self.unit()?)
+                        } else {
+                            None
+                        };
+                        ItemKind::FunctionTable(Callable {
+                            name,
+                            args,
+                            unit,
+                            body: Block::default(),
+                        })
                     }
                     "NET_RECEIVE" => {
                         let args = self.formal_args()?;
@@ -380,8 +472,10 @@ impl<'s> Parser<'s> {
                     }
                     "BEFORE" | "AFTER" => {
                         let when = self.ident()?;
-                        if !matches!(when.name.as_str(), "BREAKPOINT" | "SOLVE" | "INITIAL" | "STEP")
-                        {
+                        if !matches!(
+                            when.name.as_str(),
+                            "BREAKPOINT" | "SOLVE" | "INITIAL" | "STEP"
+                        ) {
                             self.diags.push(Diagnostic::error(
                                 codes::EXPECTED,
                                 when.span,
@@ -392,7 +486,11 @@ impl<'s> Parser<'s> {
                             ));
                         }
                         let body = self.block()?;
-                        ItemKind::BeforeAfter { before: kw == "BEFORE", when, body }
+                        ItemKind::BeforeAfter {
+                            before: kw == "BEFORE",
+                            when,
+                            body,
+                        }
                     }
                     "INCLUDE" => match self.tok().clone() {
                         Tok::Str(s) => {
@@ -437,7 +535,10 @@ impl<'s> Parser<'s> {
             }
             _ => return Err(self.error("an NMODL block (NEURON, PARAMETER, BREAKPOINT, …)")),
         };
-        Ok(Some(Item { kind, span: start.to(self.prev_span()) }))
+        Ok(Some(Item {
+            kind,
+            span: start.to(self.prev_span()),
+        }))
     }
 
     // ---------------------------------------------------------------- NEURON block
@@ -445,15 +546,13 @@ impl<'s> Parser<'s> {
     fn name_list(&mut self) -> PResult<Vec<Ident>> {
         let mut v = vec![self.ident()?];
         loop {
-            if self.eat(&Tok::Comma) {
-                v.push(self.ident()?);
-            } else if matches!(self.tok(), Tok::Ident(s) if !NEURON_KEYWORDS.contains(&s.as_str()))
-                && !self.line_start()
-            {
-                v.push(self.ident()?);
-            } else {
+            // Commas are optional between names on one line.
+            let bare_name = matches!(self.tok(), Tok::Ident(s) if !NEURON_KEYWORDS.contains(&s.as_str()))
+                && !self.line_start();
+            if !self.eat(&Tok::Comma) && !bare_name {
                 return Ok(v);
             }
+            v.push(self.ident()?);
         }
     }
 
@@ -464,7 +563,10 @@ impl<'s> Parser<'s> {
             let start = self.span();
             let before = self.pos;
             match self.neuron_stmt() {
-                Ok(Some(kind)) => out.push(NeuronStmt { kind, span: start.to(self.prev_span()) }),
+                Ok(Some(kind)) => out.push(NeuronStmt {
+                    kind,
+                    span: start.to(self.prev_span()),
+                }),
                 Ok(None) => {}
                 Err(Fail) => self.recover_line(),
             }
@@ -509,7 +611,13 @@ impl<'s> Parser<'s> {
                         break;
                     }
                 }
-                NeuronKind::UseIon { ion, read, write, valence, represents }
+                NeuronKind::UseIon {
+                    ion,
+                    read,
+                    write,
+                    valence,
+                    represents,
+                }
             }
             "NONSPECIFIC_CURRENT" => NeuronKind::NonspecificCurrent(self.name_list()?),
             "ELECTRODE_CURRENT" => NeuronKind::ElectrodeCurrent(self.name_list()?),
@@ -569,9 +677,15 @@ impl<'s> Parser<'s> {
         }
         let close = self.span();
         self.bump();
-        let raw = self.src.get(open.end as usize..close.start as usize).unwrap_or("");
+        let raw = self
+            .src
+            .get(open.end as usize..close.start as usize)
+            .unwrap_or("");
         let text = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-        Ok(Unit { text, span: open.to(close) })
+        Ok(Unit {
+            text,
+            span: open.to(close),
+        })
     }
 
     fn signed_number(&mut self) -> PResult<f64> {
@@ -655,7 +769,11 @@ impl<'s> Parser<'s> {
                 d.unit = Some(self.unit()?);
             } else if self.eat(&Tok::Lt) {
                 let lo = self.signed_number()?;
-                let hi = if self.eat(&Tok::Comma) { self.signed_number()? } else { lo };
+                let hi = if self.eat(&Tok::Comma) {
+                    self.signed_number()?
+                } else {
+                    lo
+                };
                 self.expect(&Tok::Gt)?;
                 d.limits = Some((lo, hi));
             } else if self.eat_kw("FROM") {
@@ -702,12 +820,19 @@ impl<'s> Parser<'s> {
                     Ok(Some(UnitDefKind::Factor(name, a, b)))
                 } else {
                     let v = self.signed_number()?;
-                    let u = if self.is(&Tok::LParen) { Some(self.unit()?) } else { None };
+                    let u = if self.is(&Tok::LParen) {
+                        Some(self.unit()?)
+                    } else {
+                        None
+                    };
                     Ok(Some(UnitDefKind::Constant(name, v, u)))
                 }
             })();
             match r {
-                Ok(Some(kind)) => out.push(UnitDef { kind, span: start.to(self.prev_span()) }),
+                Ok(Some(kind)) => out.push(UnitDef {
+                    kind,
+                    span: start.to(self.prev_span()),
+                }),
                 Ok(None) => {}
                 Err(Fail) => self.recover_line(),
             }
@@ -729,7 +854,11 @@ impl<'s> Parser<'s> {
         }
         loop {
             let name = self.ident()?;
-            let unit = if self.is(&Tok::LParen) { Some(self.unit()?) } else { None };
+            let unit = if self.is(&Tok::LParen) {
+                Some(self.unit()?)
+            } else {
+                None
+            };
             args.push(Arg { name, unit });
             if self.eat(&Tok::Comma) {
                 continue;
@@ -771,7 +900,10 @@ impl<'s> Parser<'s> {
         }
         self.depth -= 1;
         self.expect(&Tok::RBrace)?;
-        Ok(Block { stmts, span: start.to(self.prev_span()) })
+        Ok(Block {
+            stmts,
+            span: start.to(self.prev_span()),
+        })
     }
 
     fn stmt(&mut self) -> PResult<Option<Stmt>> {
@@ -808,9 +940,19 @@ impl<'s> Parser<'s> {
                         return Err(self.error("TO"));
                     }
                     let to = self.expr()?;
-                    let by = if self.eat_kw("BY") { Some(self.expr()?) } else { None };
+                    let by = if self.eat_kw("BY") {
+                        Some(self.expr()?)
+                    } else {
+                        None
+                    };
                     let body = self.body()?;
-                    StmtKind::From { var, from, to, by, body }
+                    StmtKind::From {
+                        var,
+                        from,
+                        to,
+                        by,
+                        body,
+                    }
                 }
                 "SOLVE" => {
                     self.bump();
@@ -827,7 +969,12 @@ impl<'s> Parser<'s> {
                             break;
                         }
                     }
-                    StmtKind::Solve { name, method, steadystate, if_error }
+                    StmtKind::Solve {
+                        name,
+                        method,
+                        steadystate,
+                        if_error,
+                    }
                 }
                 "TABLE" => {
                     self.bump();
@@ -851,7 +998,13 @@ impl<'s> Parser<'s> {
                         return Err(self.error("WITH in TABLE"));
                     }
                     let with = self.expr()?;
-                    StmtKind::Table { names, depend, from, to, with }
+                    StmtKind::Table {
+                        names,
+                        depend,
+                        from,
+                        to,
+                        with,
+                    }
                 }
                 "CONSERVE" => {
                     self.bump();
@@ -862,13 +1015,14 @@ impl<'s> Parser<'s> {
                 }
                 "COMPARTMENT" | "LONGITUDINAL_DIFFUSION" => {
                     self.bump();
-                    let index = if matches!(self.tok(), Tok::Ident(_)) && self.peek(1) == &Tok::Comma {
-                        let i = self.ident()?;
-                        self.bump();
-                        Some(i)
-                    } else {
-                        None
-                    };
+                    let index =
+                        if matches!(self.tok(), Tok::Ident(_)) && self.peek(1) == &Tok::Comma {
+                            let i = self.ident()?;
+                            self.bump();
+                            Some(i)
+                        } else {
+                            None
+                        };
                     let e = self.expr()?;
                     self.expect(&Tok::LBrace)?;
                     let mut names = Vec::new();
@@ -925,7 +1079,11 @@ impl<'s> Parser<'s> {
                 "CONDUCTANCE" => {
                     self.bump();
                     let g = self.ident()?;
-                    let ion = if self.eat_kw("USEION") { Some(self.ident()?) } else { None };
+                    let ion = if self.eat_kw("USEION") {
+                        Some(self.ident()?)
+                    } else {
+                        None
+                    };
                     StmtKind::Conductance(g, ion)
                 }
                 "LAG" => {
@@ -940,7 +1098,7 @@ impl<'s> Parser<'s> {
                     self.bump();
                     // Swallow the rest of the line, balancing braces.
                     let mut depth = 0i32;
-                    while !self.at_eof() && !(depth == 0 && self.line_start()) {
+                    while !(self.at_eof() || depth == 0 && self.line_start()) {
                         match self.tok() {
                             Tok::LBrace => depth += 1,
                             Tok::RBrace if depth == 0 => break,
@@ -958,7 +1116,10 @@ impl<'s> Parser<'s> {
             },
             _ => return Err(self.error("a statement")),
         };
-        Ok(Some(Stmt { kind, span: start.to(self.prev_span()) }))
+        Ok(Some(Stmt {
+            kind,
+            span: start.to(self.prev_span()),
+        }))
     }
 
     /// A braced block, or (leniently) a single statement.
@@ -968,7 +1129,10 @@ impl<'s> Parser<'s> {
         }
         let start = self.span();
         match self.stmt()? {
-            Some(s) => Ok(Block { stmts: vec![s], span: start.to(self.prev_span()) }),
+            Some(s) => Ok(Block {
+                stmts: vec![s],
+                span: start.to(self.prev_span()),
+            }),
             None => Err(self.error("`{`")),
         }
     }
@@ -986,10 +1150,16 @@ impl<'s> Parser<'s> {
                 self.enter()?;
                 let k = self.if_stmt();
                 self.depth -= 1;
-                Some(Box::new(Stmt { kind: k?, span: start.to(self.prev_span()) }))
+                Some(Box::new(Stmt {
+                    kind: k?,
+                    span: start.to(self.prev_span()),
+                }))
             } else {
                 let b = self.body()?;
-                Some(Box::new(Stmt { span: b.span, kind: StmtKind::Block(b) }))
+                Some(Box::new(Stmt {
+                    span: b.span,
+                    kind: StmtKind::Block(b),
+                }))
             }
         } else {
             None
@@ -1071,11 +1241,18 @@ impl<'s> Parser<'s> {
             };
             if let Some(arrow) = arrow {
                 self.bump();
-                let rhs =
-                    if arrow == ReactionArrow::Flux { Vec::new() } else { self.species_list()? };
+                let rhs = if arrow == ReactionArrow::Flux {
+                    Vec::new()
+                } else {
+                    self.species_list()?
+                };
                 self.expect(&Tok::LParen)?;
                 let kf = self.expr()?;
-                let kb = if self.eat(&Tok::Comma) { Some(self.expr()?) } else { None };
+                let kb = if self.eat(&Tok::Comma) {
+                    Some(self.expr()?)
+                } else {
+                    None
+                };
                 self.expect(&Tok::RParen)?;
                 if arrow == ReactionArrow::Both && kb.is_none() {
                     let span = self.prev_span();
@@ -1088,7 +1265,13 @@ impl<'s> Parser<'s> {
                         .with_help("write `-> (kf)` for an irreversible reaction"),
                     );
                 }
-                return Ok(StmtKind::Reaction { lhs, arrow, rhs, kf, kb });
+                return Ok(StmtKind::Reaction {
+                    lhs,
+                    arrow,
+                    rhs,
+                    kf,
+                    kb,
+                });
             }
         }
         self.pos = save.0;
@@ -1139,7 +1322,10 @@ impl<'s> Parser<'s> {
             self.depth -= 1;
             let rhs = rhs?;
             let span = lhs.span.to(rhs.span);
-            lhs = Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span };
+            lhs = Expr {
+                kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+                span,
+            };
         }
         Ok(lhs)
     }
@@ -1162,7 +1348,10 @@ impl<'s> Parser<'s> {
             self.depth -= 1;
             let e = e?;
             let span = start.to(e.span);
-            return Ok(Expr { kind: ExprKind::Unary(op, Box::new(e)), span });
+            return Ok(Expr {
+                kind: ExprKind::Unary(op, Box::new(e)),
+                span,
+            });
         }
         let base = self.primary()?;
         if self.eat(&Tok::Caret) {
@@ -1171,7 +1360,10 @@ impl<'s> Parser<'s> {
             self.depth -= 1;
             let e = e?;
             let span = base.span.to(e.span);
-            return Ok(Expr { kind: ExprKind::Binary(BinOp::Pow, Box::new(base), Box::new(e)), span });
+            return Ok(Expr {
+                kind: ExprKind::Binary(BinOp::Pow, Box::new(base), Box::new(e)),
+                span,
+            });
         }
         Ok(base)
     }
@@ -1190,7 +1382,10 @@ impl<'s> Parser<'s> {
             }
         }
         let span = name.span.to(self.prev_span());
-        Ok(Expr { kind: ExprKind::Call(name, args), span })
+        Ok(Expr {
+            kind: ExprKind::Call(name, args),
+            span,
+        })
     }
 
     fn primary(&mut self) -> PResult<Expr> {
@@ -1203,11 +1398,17 @@ impl<'s> Parser<'s> {
                 } else {
                     None
                 };
-                Ok(Expr { kind: ExprKind::Number(v, unit), span: start.to(self.prev_span()) })
+                Ok(Expr {
+                    kind: ExprKind::Number(v, unit),
+                    span: start.to(self.prev_span()),
+                })
             }
             Tok::Str(s) => {
                 self.bump();
-                Ok(Expr { kind: ExprKind::Str(s), span: start })
+                Ok(Expr {
+                    kind: ExprKind::Str(s),
+                    span: start,
+                })
             }
             Tok::Ident(name) if RESERVED.contains(&name.as_str()) => {
                 Err(self.error("an expression (this is a keyword)"))
@@ -1226,13 +1427,19 @@ impl<'s> Parser<'s> {
                         span: start.to(self.prev_span()),
                     });
                 }
-                Ok(Expr { kind: ExprKind::Name(id), span: start })
+                Ok(Expr {
+                    kind: ExprKind::Name(id),
+                    span: start,
+                })
             }
             Tok::LParen => {
                 self.bump();
                 let e = self.expr()?;
                 self.expect(&Tok::RParen)?;
-                Ok(Expr { kind: ExprKind::Paren(Box::new(e)), span: start.to(self.prev_span()) })
+                Ok(Expr {
+                    kind: ExprKind::Paren(Box::new(e)),
+                    span: start.to(self.prev_span()),
+                })
             }
             _ => Err(self.error("an expression")),
         }

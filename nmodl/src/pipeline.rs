@@ -46,7 +46,11 @@ fn expand_includes(
     depth: usize,
     diags: &mut Vec<Diagnostic>,
 ) {
-    if !module.items.iter().any(|i| matches!(i.kind, ItemKind::Include(_))) {
+    if !module
+        .items
+        .iter()
+        .any(|i| matches!(i.kind, ItemKind::Include(_)))
+    {
         return;
     }
     let base = sources
@@ -67,15 +71,23 @@ fn expand_includes(
             ));
             continue;
         }
-        let candidates = std::iter::once(base.join(name))
-            .chain(opts.include_dirs.iter().map(|d| d.join(name)));
+        let candidates =
+            std::iter::once(base.join(name)).chain(opts.include_dirs.iter().map(|d| d.join(name)));
         let found = candidates.into_iter().find_map(|p| {
-            std::fs::read(&p).ok().map(|b| (p, String::from_utf8_lossy(&b).into_owned()))
+            std::fs::read(&p)
+                .ok()
+                .map(|b| (p, String::from_utf8_lossy(&b).into_owned()))
         });
         let Some((path, text)) = found else {
             diags.push(
-                Diagnostic::error(codes::INCLUDE, item.span, format!("cannot find INCLUDE file \"{name}\""))
-                    .with_help("put the file next to the .mod file or pass its folder as an include directory"),
+                Diagnostic::error(
+                    codes::INCLUDE,
+                    item.span,
+                    format!("cannot find INCLUDE file \"{name}\""),
+                )
+                .with_help(
+                    "put the file next to the .mod file or pass its folder as an include directory",
+                ),
             );
             continue;
         };
@@ -91,7 +103,10 @@ fn expand_includes(
 
 /// Parses, checks, analyses and lowers file `file` of `sources`.
 pub fn compile(sources: &mut SourceMap, file: FileId, opts: &Options) -> Output {
-    let text = sources.get(file).map(|f| f.text.clone()).unwrap_or_default();
+    let text = sources
+        .get(file)
+        .map(|f| f.text.clone())
+        .unwrap_or_default();
     let (mut module, mut diagnostics) = parser::parse(&text, file);
     expand_includes(&mut module, sources, file, opts, 0, &mut diagnostics);
     compat::check(&module, &mut diagnostics);
@@ -100,7 +115,11 @@ pub fn compile(sources: &mut SourceMap, file: FileId, opts: &Options) -> Output 
         // NEURON names a mechanism without SUFFIX after its file.
         let stem = sources
             .get(file)
-            .and_then(|f| Path::new(&f.name).file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .and_then(|f| {
+                Path::new(&f.name)
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+            })
             .unwrap_or_else(|| "unnamed".into());
         let span = module.items.first().map(|i| i.span).unwrap_or_default();
         diagnostics.push(Diagnostic::warning(
@@ -111,8 +130,16 @@ pub fn compile(sources: &mut SourceMap, file: FileId, opts: &Options) -> Output 
         an.name = Some(stem);
     }
     let lowered = lower::lower(&module, &an, &opts.lower, &mut diagnostics);
-    let mechanism = if diagnostics.iter().any(|d| d.is_error()) { None } else { lowered };
-    Output { module, mechanism, diagnostics }
+    let mechanism = if diagnostics.iter().any(|d| d.is_error()) {
+        None
+    } else {
+        lowered
+    };
+    Output {
+        module,
+        mechanism,
+        diagnostics,
+    }
 }
 
 /// Compiles NMODL text given as a string (INCLUDEs are looked up relative to `name`).
@@ -125,7 +152,10 @@ pub fn compile_str(name: &str, text: &str, opts: &Options) -> (SourceMap, Output
 
 /// Reads and compiles a `.mod` file. Invalid UTF-8 is replaced, not refused.
 pub fn compile_file(path: &Path, opts: &Options) -> Result<(SourceMap, Output), Error> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let text = String::from_utf8_lossy(&bytes);
     Ok(compile_str(&path.display().to_string(), &text, opts))
 }

@@ -9,7 +9,10 @@ use crate::ast::*;
 
 /// Prints a whole module.
 pub fn print_module(m: &Module) -> String {
-    let mut p = Printer { out: String::new(), indent: 0 };
+    let mut p = Printer {
+        out: String::new(),
+        indent: 0,
+    };
     for item in &m.items {
         p.item(item);
     }
@@ -18,7 +21,10 @@ pub fn print_module(m: &Module) -> String {
 
 /// Prints one expression.
 pub fn print_expr(e: &Expr) -> String {
-    let mut p = Printer { out: String::new(), indent: 0 };
+    let mut p = Printer {
+        out: String::new(),
+        indent: 0,
+    };
     p.expr(e);
     p.out
 }
@@ -26,7 +32,11 @@ pub fn print_expr(e: &Expr) -> String {
 /// Formats a number so that the lexer reads back the same value.
 pub fn number(v: f64) -> String {
     if v.is_infinite() {
-        if v > 0.0 { "1e999".into() } else { "-1e999".into() }
+        if v > 0.0 {
+            "1e999".into()
+        } else {
+            "-1e999".into()
+        }
     } else if v.is_nan() {
         "0".into()
     } else {
@@ -41,7 +51,10 @@ struct Printer {
 }
 
 fn names(v: &[Ident]) -> String {
-    v.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", ")
+    v.iter()
+        .map(|i| i.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn unit(u: &Option<Unit>) -> String {
@@ -52,7 +65,10 @@ fn unit(u: &Option<Unit>) -> String {
 }
 
 fn args(a: &[Arg]) -> String {
-    a.iter().map(|a| format!("{}{}", a.name.name, unit(&a.unit))).collect::<Vec<_>>().join(", ")
+    a.iter()
+        .map(|a| format!("{}{}", a.name.name, unit(&a.unit)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Printer {
@@ -114,16 +130,30 @@ impl Printer {
                 self.block(&format!("{} {}", kw.name, name.name), b)
             }
             ItemKind::Function(c) => {
-                let head = format!("FUNCTION {}({}){}", c.name.name, args(&c.args), unit(&c.unit));
+                let head = format!(
+                    "FUNCTION {}({}){}",
+                    c.name.name,
+                    args(&c.args),
+                    unit(&c.unit)
+                );
                 self.block(&head, &c.body);
             }
             ItemKind::Procedure(c) => {
-                let head = format!("PROCEDURE {}({}){}", c.name.name, args(&c.args), unit(&c.unit));
+                let head = format!(
+                    "PROCEDURE {}({}){}",
+                    c.name.name,
+                    args(&c.args),
+                    unit(&c.unit)
+                );
                 self.block(&head, &c.body);
             }
             ItemKind::FunctionTable(c) => {
-                let head =
-                    format!("FUNCTION_TABLE {}({}){}", c.name.name, args(&c.args), unit(&c.unit));
+                let head = format!(
+                    "FUNCTION_TABLE {}({}){}",
+                    c.name.name,
+                    args(&c.args),
+                    unit(&c.unit)
+                );
                 self.line(&head);
             }
             ItemKind::NetReceive(a, b) => self.block(&format!("NET_RECEIVE({})", args(a)), b),
@@ -196,8 +226,17 @@ impl Printer {
                 self.if_chain(s, &mut head);
             }
             StmtKind::While(c, b) => self.block(&format!("while ({})", print_expr(c)), b),
-            StmtKind::From { var, from, to, by, body } => {
-                let by = by.as_ref().map(|b| format!(" BY {}", print_expr(b))).unwrap_or_default();
+            StmtKind::From {
+                var,
+                from,
+                to,
+                by,
+                body,
+            } => {
+                let by = by
+                    .as_ref()
+                    .map(|b| format!(" BY {}", print_expr(b)))
+                    .unwrap_or_default();
                 let head = format!(
                     "FROM {} = {} TO {}{by}",
                     var.name,
@@ -206,7 +245,12 @@ impl Printer {
                 );
                 self.block(&head, body);
             }
-            StmtKind::Solve { name, method, steadystate, if_error } => {
+            StmtKind::Solve {
+                name,
+                method,
+                steadystate,
+                if_error,
+            } => {
                 let mut t = format!("SOLVE {}", name.name);
                 if let Some(m) = method {
                     let _ = write!(t, " METHOD {}", m.name);
@@ -219,15 +263,32 @@ impl Printer {
                     None => self.line(&t),
                 }
             }
-            StmtKind::Reaction { lhs, arrow, rhs, kf, kb } => {
+            StmtKind::Reaction {
+                lhs,
+                arrow,
+                rhs,
+                kf,
+                kb,
+            } => {
                 let a = match arrow {
                     ReactionArrow::Both => "<->",
                     ReactionArrow::Forward => "->",
                     ReactionArrow::Flux => "<<",
                 };
-                let r = if rhs.is_empty() { String::new() } else { format!(" {}", species(rhs)) };
-                let kb = kb.as_ref().map(|k| format!(", {}", print_expr(k))).unwrap_or_default();
-                self.line(&format!("~ {} {a}{r} ({}{kb})", species(lhs), print_expr(kf)));
+                let r = if rhs.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", species(rhs))
+                };
+                let kb = kb
+                    .as_ref()
+                    .map(|k| format!(", {}", print_expr(k)))
+                    .unwrap_or_default();
+                self.line(&format!(
+                    "~ {} {a}{r} ({}{kb})",
+                    species(lhs),
+                    print_expr(kf)
+                ));
             }
             StmtKind::Equation(l, r) => {
                 self.line(&format!("~ {} = {}", print_expr(l), print_expr(r)))
@@ -241,11 +302,24 @@ impl Printer {
                 } else {
                     "LONGITUDINAL_DIFFUSION"
                 };
-                let i = i.as_ref().map(|i| format!("{}, ", i.name)).unwrap_or_default();
-                let list = n.iter().map(|x| x.name.as_str()).collect::<Vec<_>>().join(" ");
+                let i = i
+                    .as_ref()
+                    .map(|i| format!("{}, ", i.name))
+                    .unwrap_or_default();
+                let list = n
+                    .iter()
+                    .map(|x| x.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 self.line(&format!("{kw} {i}{} {{ {list} }}", print_expr(e)));
             }
-            StmtKind::Table { names: n, depend, from, to, with } => {
+            StmtKind::Table {
+                names: n,
+                depend,
+                from,
+                to,
+                with,
+            } => {
                 let mut t = String::from("TABLE");
                 if !n.is_empty() {
                     let _ = write!(t, " {}", names(n));
@@ -277,13 +351,19 @@ impl Printer {
             StmtKind::UnitsFlag(on) => self.line(if *on { "UNITSON" } else { "UNITSOFF" }),
             StmtKind::Mutex(lock) => self.line(if *lock { "MUTEXLOCK" } else { "MUTEXUNLOCK" }),
             StmtKind::Protect(inner) => {
-                let mut p = Printer { out: String::new(), indent: 0 };
+                let mut p = Printer {
+                    out: String::new(),
+                    indent: 0,
+                };
                 p.stmt(inner);
                 let text = p.out.trim_end().to_string();
                 self.line(&format!("PROTECT {text}"));
             }
             StmtKind::Conductance(g, ion) => {
-                let ion = ion.as_ref().map(|i| format!(" USEION {}", i.name)).unwrap_or_default();
+                let ion = ion
+                    .as_ref()
+                    .map(|i| format!(" USEION {}", i.name))
+                    .unwrap_or_default();
                 self.line(&format!("CONDUCTANCE {}{ion}", g.name));
             }
             StmtKind::Lag(x, t) => self.line(&format!("LAG {} BY {}", x.name, t.name)),
@@ -297,11 +377,19 @@ impl Printer {
             self.body(then);
             match els.as_deref() {
                 None => self.line("}"),
-                Some(e @ Stmt { kind: StmtKind::If(..), .. }) => {
+                Some(
+                    e @ Stmt {
+                        kind: StmtKind::If(..),
+                        ..
+                    },
+                ) => {
                     let mut p = String::from("} else ");
                     self.if_chain(e, &mut p);
                 }
-                Some(Stmt { kind: StmtKind::Block(b), .. }) => {
+                Some(Stmt {
+                    kind: StmtKind::Block(b),
+                    ..
+                }) => {
                     self.line("} else {");
                     self.body(b);
                     self.line("}");
@@ -364,7 +452,7 @@ impl Printer {
                     let _ = write!(self.out, " ({})", b.text);
                 }
             }
-            ExprKind::Error => self.out.push_str("0"),
+            ExprKind::Error => self.out.push('0'),
         }
     }
 
@@ -387,13 +475,19 @@ impl Printer {
 }
 
 fn index(i: &Option<Box<Expr>>) -> String {
-    i.as_ref().map(|e| format!("[{}]", print_expr(e))).unwrap_or_default()
+    i.as_ref()
+        .map(|e| format!("[{}]", print_expr(e)))
+        .unwrap_or_default()
 }
 
 fn species(v: &[Species]) -> String {
     v.iter()
         .map(|s| {
-            let c = if s.coef == 1 { String::new() } else { format!("{} ", s.coef) };
+            let c = if s.coef == 1 {
+                String::new()
+            } else {
+                format!("{} ", s.coef)
+            };
             format!("{c}{}{}", s.name.name, index(&s.index))
         })
         .collect::<Vec<_>>()
@@ -423,7 +517,13 @@ fn neuron_stmt(k: &NeuronKind) -> String {
         NeuronKind::Suffix(n) => format!("SUFFIX {}", n.name),
         NeuronKind::PointProcess(n) => format!("POINT_PROCESS {}", n.name),
         NeuronKind::ArtificialCell(n) => format!("ARTIFICIAL_CELL {}", n.name),
-        NeuronKind::UseIon { ion, read, write, valence, represents } => {
+        NeuronKind::UseIon {
+            ion,
+            read,
+            write,
+            valence,
+            represents,
+        } => {
             let mut s = format!("USEION {}", ion.name);
             if !read.is_empty() {
                 let _ = write!(s, " READ {}", names(read));

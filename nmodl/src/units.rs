@@ -112,7 +112,10 @@ fn powi(u: UnitValue, p: i32) -> UnitValue {
     for d in dims.iter_mut() {
         *d = d.saturating_mul(p.clamp(-20, 20) as i8);
     }
-    UnitValue { factor: u.factor.powi(p), dims }
+    UnitValue {
+        factor: u.factor.powi(p),
+        dims,
+    }
 }
 
 fn mul(a: UnitValue, b: UnitValue) -> UnitValue {
@@ -120,7 +123,10 @@ fn mul(a: UnitValue, b: UnitValue) -> UnitValue {
     for (d, e) in dims.iter_mut().zip(b.dims) {
         *d = d.saturating_add(e);
     }
-    UnitValue { factor: a.factor * b.factor, dims }
+    UnitValue {
+        factor: a.factor * b.factor,
+        dims,
+    }
 }
 
 /// A units database: NEURON's built-in names plus aliases from a file's UNITS block.
@@ -150,13 +156,19 @@ impl UnitsDb {
         // Trailing digits are a power: cm2, um3, s2.
         let stem = w.trim_end_matches(|c: char| c.is_ascii_digit());
         if stem.len() < w.len() && !stem.is_empty() {
-            let p: i32 = w.get(stem.len()..).and_then(|s| s.parse().ok()).unwrap_or(1);
+            let p: i32 = w
+                .get(stem.len()..)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(1);
             return self.word(stem).map(|u| powi(u, p));
         }
         for (pre, f) in PREFIXES {
             if let Some(rest) = w.strip_prefix(pre) {
                 if rest.is_empty() {
-                    return Some(UnitValue { factor: *f, dims: NONE });
+                    return Some(UnitValue {
+                        factor: *f,
+                        dims: NONE,
+                    });
                 }
                 if let Some(v) = self
                     .aliases
@@ -166,7 +178,10 @@ impl UnitsDb {
                     .map(|(_, v)| *v)
                     .or_else(|| base(rest))
                 {
-                    return Some(UnitValue { factor: v.factor * f, dims: v.dims });
+                    return Some(UnitValue {
+                        factor: v.factor * f,
+                        dims: v.dims,
+                    });
                 }
             }
         }
@@ -182,7 +197,10 @@ impl UnitsDb {
     /// Juxtaposition and `-` multiply; every factor after a `/` divides. Returns the first
     /// word that is not a unit on failure.
     pub fn eval(&self, text: &str) -> Result<UnitValue, String> {
-        let mut acc = UnitValue { factor: 1.0, dims: NONE };
+        let mut acc = UnitValue {
+            factor: 1.0,
+            dims: NONE,
+        };
         let mut divide = false;
         let mut cur = String::new();
         let flush = |cur: &mut String, divide: bool, acc: &mut UnitValue| -> Result<(), String> {
@@ -191,7 +209,10 @@ impl UnitsDb {
             }
             let w = std::mem::take(cur);
             let v = if let Ok(x) = w.parse::<f64>() {
-                UnitValue { factor: x, dims: NONE }
+                UnitValue {
+                    factor: x,
+                    dims: NONE,
+                }
             } else {
                 self.word(&w).ok_or(w)?
             };
@@ -202,7 +223,9 @@ impl UnitsDb {
         let mut i = 0;
         while let Some(&c) = chars.get(i) {
             match c {
-                ' ' | '-' | '*' | '.' if !(c == '.' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())) => {
+                ' ' | '-' | '*' | '.'
+                    if !(c == '.' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())) =>
+                {
                     flush(&mut cur, divide, &mut acc)?
                 }
                 '/' => {
@@ -220,8 +243,12 @@ impl UnitsDb {
     /// The value of one `from` expressed in `to` units: `(faraday) (coulomb)` is 96485.33…
     /// Errors name the unknown unit or the dimension mismatch.
     pub fn factor(&self, from: &str, to: &str) -> Result<f64, String> {
-        let a = self.eval(from).map_err(|w| format!("`{w}` is not a known unit"))?;
-        let b = self.eval(to).map_err(|w| format!("`{w}` is not a known unit"))?;
+        let a = self
+            .eval(from)
+            .map_err(|w| format!("`{w}` is not a known unit"))?;
+        let b = self
+            .eval(to)
+            .map_err(|w| format!("`{w}` is not a known unit"))?;
         if a.dims != b.dims {
             return Err(format!("`{from}` and `{to}` have different dimensions"));
         }
@@ -240,14 +267,24 @@ mod tests {
     #[test]
     fn neuron_constants() {
         let db = UnitsDb::new();
-        assert!(close(db.factor("faraday", "coulomb").unwrap_or(0.0), 96485.33212331));
-        assert!(close(db.factor("faraday", "kilocoulombs").unwrap_or(0.0), 96.48533212331));
-        assert!(close(db.factor("k-mole", "joule/degC").unwrap_or(0.0), 8.31446261815324));
+        assert!(close(
+            db.factor("faraday", "coulomb").unwrap_or(0.0),
+            96485.33212331
+        ));
+        assert!(close(
+            db.factor("faraday", "kilocoulombs").unwrap_or(0.0),
+            96.48533212331
+        ));
+        assert!(close(
+            db.factor("k-mole", "joule/degC").unwrap_or(0.0),
+            8.31446261815324
+        ));
         assert!(close(db.factor("mV", "V").unwrap_or(0.0), 1e-3));
         assert!(close(db.factor("1/ms", "/s").unwrap_or(0.0), 1e3));
         assert!(close(db.factor("mA/cm2", "A/m2").unwrap_or(0.0), 10.0));
         assert!(close(db.factor("um2", "cm2").unwrap_or(0.0), 1e-8));
-        assert!(close(db.factor("mM", "milli/liter").unwrap_or(0.0), 1.0));
+        assert!(close(db.factor("mM", "mol/m3").unwrap_or(0.0), 1.0));
+        assert!(close(db.factor("degC", "K").unwrap_or(0.0), 1.0));
         assert!(db.factor("mV", "mA").is_err());
         assert!(db.factor("furlong", "m").is_err());
     }

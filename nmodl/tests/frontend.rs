@@ -42,8 +42,16 @@ fn parser_recovers_after_a_bad_block_and_keeps_later_blocks() {
     let src = "NEURON { SUFFIX t }\nGARBAGE 1 2 3\nSTATE { m }\nBREAKPOINT { m = ( }\nINITIAL { m = 1 }\n";
     let (m, d) = nmodl::parse(src, 0);
     assert_eq!(d.iter().filter(|d| d.is_error()).count(), 2, "{d:?}");
-    let kinds: Vec<_> = m.items.iter().map(|i| std::mem::discriminant(&i.kind)).collect();
-    assert_eq!(kinds.len(), 4, "NEURON, STATE, BREAKPOINT (partial), INITIAL: {m:?}");
+    let kinds: Vec<_> = m
+        .items
+        .iter()
+        .map(|i| std::mem::discriminant(&i.kind))
+        .collect();
+    assert_eq!(
+        kinds.len(),
+        4,
+        "NEURON, STATE, BREAKPOINT (partial), INITIAL: {m:?}"
+    );
 }
 
 #[test]
@@ -56,7 +64,11 @@ fn lexer_skips_comments_and_keeps_title_and_verbatim_text() {
     let kinds: Vec<_> = toks.iter().map(|t| t.tok.clone()).collect();
     assert_eq!(
         kinds,
-        [Tok::Title("my: title ? here".into()), Tok::Verbatim("\n int a; ".into()), Tok::Eof]
+        [
+            Tok::Title("my: title ? here".into()),
+            Tok::Verbatim("\n int a; ".into()),
+            Tok::Eof
+        ]
     );
     let toks = nmodl::lexer::lex("a' <-> -> << 1.5e-3 .5 2E+2 <= x", 0, &mut d);
     let kinds: Vec<_> = toks.iter().map(|t| t.tok.clone()).collect();
@@ -110,13 +122,20 @@ PARAMETER { gbar = 1 q = 2 }
 ASSIGNED { v (mV) ena (mV) ina (mA/cm2) gl }
 BREAKPOINT { ina = gbar*(v - ena) ena = 3 }";
     let (_, out) = compile(src);
-    assert_eq!(codes(&out), ["W0301"], "assigning a READ-only ion variable warns");
+    assert_eq!(
+        codes(&out),
+        ["W0301"],
+        "assigning a READ-only ion variable warns"
+    );
     let m = out.mechanism.unwrap();
     let var = |n: &str| m.variables.iter().find(|v| v.name == n).unwrap();
     assert_eq!(var("gbar").storage, Storage::Range);
     assert_eq!(var("q").storage, Storage::Global);
     assert_eq!(var("gl").storage, Storage::Range);
-    assert!(matches!(var("nai").role, Role::Ion(0, nmodl::ir::IonVarKind::Inside)));
+    assert!(matches!(
+        var("nai").role,
+        Role::Ion(0, nmodl::ir::IonVarKind::Inside)
+    ));
     assert_eq!(m.ions[0].reads.len(), 2);
     assert_eq!(m.currents.len(), 1);
 }
@@ -128,9 +147,19 @@ BREAKPOINT { x = v + t + dt + celsius + area + diam + PI }";
     let (_, out) = compile(src);
     let m = out.mechanism.unwrap();
     assert_eq!(m.variables.len(), 1);
-    let Stmt::Assign(_, e) = &m.compute_currents.body[0] else { panic!() };
+    let Stmt::Assign(_, e) = &m.compute_currents.body[0] else {
+        panic!()
+    };
     let text = format!("{e:?}");
-    for b in [Builtin::V, Builtin::T, Builtin::Dt, Builtin::Celsius, Builtin::Area, Builtin::Diam, Builtin::Pi] {
+    for b in [
+        Builtin::V,
+        Builtin::T,
+        Builtin::Dt,
+        Builtin::Celsius,
+        Builtin::Area,
+        Builtin::Diam,
+        Builtin::Pi,
+    ] {
         assert!(text.contains(&format!("{b:?}")), "{b:?} in {text}");
     }
 }
@@ -145,9 +174,13 @@ ASSIGNED { x } BREAKPOINT { x = F + R + c }";
 ASSIGNED { x } BREAKPOINT { x = F*R }";
     let (_, out) = compile(src);
     let m = out.mechanism.unwrap();
-    let Stmt::Assign(_, nmodl::ir::Expr::Binary(_, a, b)) = &m.compute_currents.body[0] else { panic!() };
+    let Stmt::Assign(_, nmodl::ir::Expr::Binary(_, a, b)) = &m.compute_currents.body[0] else {
+        panic!()
+    };
     assert_eq!(**a, nmodl::ir::Expr::Num(96485.33212331001));
-    let nmodl::ir::Expr::Num(r) = **b else { panic!() };
+    let nmodl::ir::Expr::Num(r) = **b else {
+        panic!()
+    };
     assert!((r - 8.31446261815324).abs() < 1e-12);
 }
 
@@ -169,16 +202,25 @@ fn cnexp_split_gives_a_and_b() {
 DERIVATIVE s { m' = c - k*(m - 1)/4 }";
     let (_, out) = compile(src);
     let m = out.mechanism.unwrap();
-    let System::Cnexp(eqs) = &m.solves[0].system else { panic!() };
+    let System::Cnexp(eqs) = &m.solves[0].system else {
+        panic!()
+    };
     let show = |e: &nmodl::ir::Expr| format!("{e:?}");
-    assert!(show(&eqs[0].b).contains("Var(0)"), "b depends on k: {:?}", eqs[0].b);
+    assert!(
+        show(&eqs[0].b).contains("Var(0)"),
+        "b depends on k: {:?}",
+        eqs[0].b
+    );
     assert!(!show(&eqs[0].b).contains("Var(2)"), "b is free of m");
     assert!(!show(&eqs[0].a).contains("Var(2)"), "a is free of m");
 }
 
 #[test]
 fn derivimplicit_and_euler_keep_derivative_statements() {
-    for (method, want) in [("derivimplicit", Method::DerivImplicit), ("euler", Method::Euler)] {
+    for (method, want) in [
+        ("derivimplicit", Method::DerivImplicit),
+        ("euler", Method::Euler),
+    ] {
         let src = format!("NEURON {{ SUFFIX t }} STATE {{ m }} BREAKPOINT {{ SOLVE s METHOD {method} }}\nDERIVATIVE s {{ m' = -m*m }}");
         let (_, out) = compile(&src);
         let m = out.mechanism.unwrap();
@@ -193,18 +235,28 @@ fn kinetic_with_state_dependent_rate_is_not_linear() {
 KINETIC k { ~ a <-> b (b, 1) ~ 2 a <-> b (1, 1) }";
     let (_, out) = compile(src);
     let m = out.mechanism.unwrap();
-    assert!(matches!(m.solves[0].system, System::Kinetic { linear: false, .. }));
+    assert!(matches!(
+        m.solves[0].system,
+        System::Kinetic { linear: false, .. }
+    ));
     assert!(!m.exact_propagator);
 }
 
 #[test]
 fn verbatim_is_refused_with_the_construct_named() {
-    let (sources, out) = compile(&format!("{HEAD}BREAKPOINT {{\nVERBATIM\n  i = 0;\nENDVERBATIM\n}}"));
+    let (sources, out) = compile(&format!(
+        "{HEAD}BREAKPOINT {{\nVERBATIM\n  i = 0;\nENDVERBATIM\n}}"
+    ));
     let text = sources.render_all(&out.diagnostics);
-    assert!(text.contains("error[E0601]: unsupported: VERBATIM C code"), "{text}");
+    assert!(
+        text.contains("error[E0601]: unsupported: VERBATIM C code"),
+        "{text}"
+    );
     assert!(text.contains("help:"), "{text}");
     // The old `return 0;` idiom at the end of a PROCEDURE is harmless.
-    let (_, out) = compile(&format!("{HEAD}PROCEDURE p() {{\n  i = 1\nVERBATIM\n return 0;\nENDVERBATIM\n}}"));
+    let (_, out) = compile(&format!(
+        "{HEAD}PROCEDURE p() {{\n  i = 1\nVERBATIM\n return 0;\nENDVERBATIM\n}}"
+    ));
     assert_eq!(codes(&out), ["W0201"]);
     assert!(out.mechanism.is_some());
 }
@@ -212,9 +264,13 @@ fn verbatim_is_refused_with_the_construct_named() {
 #[test]
 fn unsupported_methods_and_dialects_are_named() {
     let (s, out) = compile("NEURON { SUFFIX t } STATE { m } BREAKPOINT { SOLVE s METHOD matexp } KINETIC s { ~ m <-> m (1,1) }");
-    assert!(s.render_all(&out.diagnostics).contains("unsupported: METHOD matexp"));
+    assert!(s
+        .render_all(&out.diagnostics)
+        .contains("unsupported: METHOD matexp"));
     let (s, out) = compile("NEURON { SUFFIX t } STATE { m } BREAKPOINT { SOLVE s METHOD cnexp } KINETIC s { ~ m <-> m (1,1) }");
-    assert!(s.render_all(&out.diagnostics).contains("help: use METHOD sparse"));
+    assert!(s
+        .render_all(&out.diagnostics)
+        .contains("help: use METHOD sparse"));
     let (_, out) = compile("NEURON { SUFFIX t USEION k WRITE gk }");
     assert_eq!(codes(&out), ["E0301"]);
 }
@@ -247,7 +303,10 @@ fn tables_can_be_switched_off_and_function_tables_are_flagged() {
 FUNCTION f(x) { TABLE DEPEND celsius FROM 0 TO 10 WITH 10 f = x*x }
 FUNCTION_TABLE tab(x)
 BREAKPOINT { y = f(1) + tab(2) }";
-    let opts = Options { lower: nmodl::LowerOptions { use_tables: false }, ..Options::default() };
+    let opts = Options {
+        lower: nmodl::LowerOptions { use_tables: false },
+        ..Options::default()
+    };
     let (_, out) = nmodl::compile_str("t.mod", src, &opts);
     assert_eq!(codes(&out), ["W0201"]);
     let m = out.mechanism.unwrap();
@@ -264,26 +323,43 @@ fn includes_are_read_next_to_the_file() {
     let dir = std::env::temp_dir().join(format!("nmodl-inc-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("rates.inc"), "PROCEDURE rates() { y = 2 }\n").unwrap();
-    std::fs::write(dir.join("m.mod"), "NEURON { SUFFIX t } ASSIGNED { y }\nINCLUDE \"rates.inc\"\nBREAKPOINT { rates() }\n").unwrap();
+    std::fs::write(
+        dir.join("m.mod"),
+        "NEURON { SUFFIX t } ASSIGNED { y }\nINCLUDE \"rates.inc\"\nBREAKPOINT { rates() }\n",
+    )
+    .unwrap();
     let (_, out) = nmodl::compile_file(&dir.join("m.mod"), &Options::default()).unwrap();
     assert_eq!(out.error_count(), 0);
     assert_eq!(out.mechanism.unwrap().functions[0].name, "rates");
-    std::fs::write(dir.join("n.mod"), "NEURON { SUFFIX t }\nINCLUDE \"missing.inc\"\n").unwrap();
+    std::fs::write(
+        dir.join("n.mod"),
+        "NEURON { SUFFIX t }\nINCLUDE \"missing.inc\"\n",
+    )
+    .unwrap();
     let (s, out) = nmodl::compile_file(&dir.join("n.mod"), &Options::default()).unwrap();
-    assert!(s.render_all(&out.diagnostics).contains("cannot find INCLUDE file \"missing.inc\""));
+    assert!(s
+        .render_all(&out.diagnostics)
+        .contains("cannot find INCLUDE file \"missing.inc\""));
 }
 
 #[test]
 fn duplicate_and_undefined_names() {
-    let (_, out) = compile("NEURON { SUFFIX t } PARAMETER { a } STATE { a } FUNCTION a() { a = 1 }");
+    let (_, out) =
+        compile("NEURON { SUFFIX t } PARAMETER { a } STATE { a } FUNCTION a() { a = 1 }");
     assert_eq!(codes(&out), ["E0202", "E0202"]);
-    let (_, out) = compile("NEURON { SUFFIX t } ASSIGNED { y } BREAKPOINT { y = nofunc(1) p() }\nPROCEDURE p(x) { }");
+    let (_, out) = compile(
+        "NEURON { SUFFIX t } ASSIGNED { y } BREAKPOINT { y = nofunc(1) p() }\nPROCEDURE p(x) { }",
+    );
     assert_eq!(codes(&out), ["E0201", "E0204"]);
 }
 
 #[test]
 fn file_without_neuron_block_is_named_after_the_file() {
-    let (_, out) = nmodl::compile_str("dir/funcs.mod", "FUNCTION f(x) { f = 2*x }", &Options::default());
+    let (_, out) = nmodl::compile_str(
+        "dir/funcs.mod",
+        "FUNCTION f(x) { f = 2*x }",
+        &Options::default(),
+    );
     assert_eq!(codes(&out), ["W0201"]);
     assert_eq!(out.mechanism.unwrap().name, "funcs");
 }

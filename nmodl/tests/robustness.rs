@@ -41,12 +41,17 @@ fn every_truncation_of_every_file_ends_in_diagnostics() {
     let files = AtomicUsize::new(0);
     let cuts = AtomicUsize::new(0);
     let next = AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).min(4);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .min(4);
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some((name, text)) = sources.get(i) else { break };
+                let Some((name, text)) = sources.get(i) else {
+                    break;
+                };
                 let mut n = 0;
                 for cut in (0..=text.len()).filter(|&k| text.is_char_boundary(k)) {
                     check(name, &text[..cut]);
@@ -64,14 +69,65 @@ fn every_truncation_of_every_file_ends_in_diagnostics() {
 }
 
 const SNIPPETS: &[&str] = &[
-    "NEURON", "{", "}", "(", ")", "[", "]", "SUFFIX x", "USEION ca READ cai WRITE ica", "STATE",
-    "PARAMETER", "ASSIGNED", "BREAKPOINT", "SOLVE states METHOD cnexp", "DERIVATIVE states",
-    "KINETIC kin", "~ a <-> b (1, 2)", "~ a << (3)", "CONSERVE a + b = 1", "COMPARTMENT i, 1 {a}",
-    "FUNCTION f(x)", "PROCEDURE p()", "TABLE a DEPEND b FROM 1 TO 2 WITH 3", "NET_RECEIVE(w)",
-    "net_send(0, 1)", "WATCH (v > 1) 2", "FROM i = 0 TO 3", "if (", "else", "while (", "LOCAL",
-    "VERBATIM", "ENDVERBATIM", "COMMENT", "ENDCOMMENT", "INCLUDE \"x.inc\"", "'", "=", "^", "-",
-    "<->", "->", "<<", "1e-3", "1e999", ".5", "(mV)", "\n", ":", "?", "\"", "é", "\u{0}", "x'",
-    "INITIAL", "UNITS { (mV) = (millivolt) }", "DEFINE N 3", "a[N]", "FARADAY = (faraday) (coulomb)",
+    "NEURON",
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    "SUFFIX x",
+    "USEION ca READ cai WRITE ica",
+    "STATE",
+    "PARAMETER",
+    "ASSIGNED",
+    "BREAKPOINT",
+    "SOLVE states METHOD cnexp",
+    "DERIVATIVE states",
+    "KINETIC kin",
+    "~ a <-> b (1, 2)",
+    "~ a << (3)",
+    "CONSERVE a + b = 1",
+    "COMPARTMENT i, 1 {a}",
+    "FUNCTION f(x)",
+    "PROCEDURE p()",
+    "TABLE a DEPEND b FROM 1 TO 2 WITH 3",
+    "NET_RECEIVE(w)",
+    "net_send(0, 1)",
+    "WATCH (v > 1) 2",
+    "FROM i = 0 TO 3",
+    "if (",
+    "else",
+    "while (",
+    "LOCAL",
+    "VERBATIM",
+    "ENDVERBATIM",
+    "COMMENT",
+    "ENDCOMMENT",
+    "INCLUDE \"x.inc\"",
+    "'",
+    "=",
+    "^",
+    "-",
+    "<->",
+    "->",
+    "<<",
+    "1e-3",
+    "1e999",
+    ".5",
+    "(mV)",
+    "\n",
+    ":",
+    "?",
+    "\"",
+    "é",
+    "\u{0}",
+    "x'",
+    "INITIAL",
+    "UNITS { (mV) = (millivolt) }",
+    "DEFINE N 3",
+    "a[N]",
+    "FARADAY = (faraday) (coulomb)",
 ];
 
 #[derive(Clone, Debug)]
@@ -145,13 +201,23 @@ proptest! {
 
 #[test]
 fn deeply_nested_input_is_refused_not_overflowed() {
-    let deep = format!("NEURON {{ SUFFIX d }}\nBREAKPOINT {{ x = {}1{} }}", "(".repeat(100_000), ")".repeat(100_000));
+    let deep = format!(
+        "NEURON {{ SUFFIX d }}\nBREAKPOINT {{ x = {}1{} }}",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
     let (_, out) = nmodl::compile_str("deep.mod", &deep, &Default::default());
-    assert!(out.diagnostics.iter().any(|d| d.message.contains("nesting is too deep")));
+    assert!(out
+        .diagnostics
+        .iter()
+        .any(|d| d.message.contains("nesting is too deep")));
     let blocks = format!("INITIAL {}{}", "{ ".repeat(50_000), "} ".repeat(50_000));
     let (_, out) = nmodl::compile_str("deep2.mod", &blocks, &Default::default());
     assert!(out.error_count() > 0);
-    let minus = format!("NEURON {{ SUFFIX d }}\nBREAKPOINT {{ x = {}1 }}", "-".repeat(100_000));
+    let minus = format!(
+        "NEURON {{ SUFFIX d }}\nBREAKPOINT {{ x = {}1 }}",
+        "-".repeat(100_000)
+    );
     let (_, out) = nmodl::compile_str("deep3.mod", &minus, &Default::default());
     assert!(out.error_count() > 0);
 }

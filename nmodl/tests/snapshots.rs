@@ -4,13 +4,24 @@
 //! properties the snapshot is meant to show.
 #![allow(clippy::unwrap_used)]
 
-use nmodl::ir::{IonVarKind, Method, MechanismKind, Place, Stmt, System};
+use nmodl::ir::{IonVarKind, MechanismKind, Method, Place, Stmt, System};
 
 fn lower(file: &str) -> nmodl::Mechanism {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(file);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(file);
     let (sources, out) = nmodl::compile_file(&path, &Default::default()).unwrap();
-    assert_eq!(out.error_count(), 0, "{}", sources.render_all(&out.diagnostics));
-    assert!(out.diagnostics.is_empty(), "{}", sources.render_all(&out.diagnostics));
+    assert_eq!(
+        out.error_count(),
+        0,
+        "{}",
+        sources.render_all(&out.diagnostics)
+    );
+    assert!(
+        out.diagnostics.is_empty(),
+        "{}",
+        sources.render_all(&out.diagnostics)
+    );
     out.mechanism.unwrap()
 }
 
@@ -21,7 +32,9 @@ fn hh_ir() {
     assert_eq!(m.currents.len(), 3);
     let solve = &m.solves[0];
     assert_eq!(solve.method, Method::Cnexp);
-    let System::Cnexp(eqs) = &solve.system else { panic!("not cnexp") };
+    let System::Cnexp(eqs) = &solve.system else {
+        panic!("not cnexp")
+    };
     assert_eq!(eqs.len(), 3);
     let table = m.functions.iter().find_map(|f| f.table.as_ref()).unwrap();
     assert_eq!(table.outputs.len(), 6);
@@ -32,13 +45,33 @@ fn hh_ir() {
 #[test]
 fn kinetic_scheme_ir() {
     let m = lower("kinetic_k.mod");
-    let kinetic: Vec<_> = m.solves.iter().filter(|s| matches!(s.system, System::Kinetic { .. })).collect();
-    assert_eq!(kinetic.len(), 2, "BREAKPOINT sparse and INITIAL STEADYSTATE");
+    let kinetic: Vec<_> = m
+        .solves
+        .iter()
+        .filter(|s| matches!(s.system, System::Kinetic { .. }))
+        .collect();
+    assert_eq!(
+        kinetic.len(),
+        2,
+        "BREAKPOINT sparse and INITIAL STEADYSTATE"
+    );
     assert!(kinetic.iter().any(|s| s.method == Method::SteadyState));
     let body = &kinetic[0].kernel.body;
-    assert_eq!(body.iter().filter(|s| matches!(s, Stmt::Reaction { .. })).count(), 2);
-    assert_eq!(body.iter().filter(|s| matches!(s, Stmt::Conserve(..))).count(), 1);
-    let System::Kinetic { states, linear } = &kinetic[0].system else { unreachable!() };
+    assert_eq!(
+        body.iter()
+            .filter(|s| matches!(s, Stmt::Reaction { .. }))
+            .count(),
+        2
+    );
+    assert_eq!(
+        body.iter()
+            .filter(|s| matches!(s, Stmt::Conserve(..)))
+            .count(),
+        1
+    );
+    let System::Kinetic { states, linear } = &kinetic[0].system else {
+        unreachable!()
+    };
     assert_eq!(states.len(), 3);
     assert!(linear, "first-order reactions with state-free rates");
     insta::assert_snapshot!("kinetic_k", m.to_string());

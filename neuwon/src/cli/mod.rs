@@ -32,6 +32,8 @@ enum NmodlCommand {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Nmodl { command: NmodlCommand::Check(args) } => nmodl_check::run(&args),
+        Command::Nmodl {
+            command: NmodlCommand::Check(args),
+        } => nmodl_check::run(&args),
     }
 }

@@ -72,7 +72,11 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         .context("writing to stdout")?;
         if output.mechanism.is_none() {
             failed += 1;
-            eprintln!("{}: {} error(s); not lowered", path.display(), output.error_count());
+            eprintln!(
+                "{}: {} error(s); not lowered",
+                path.display(),
+                output.error_count()
+            );
         }
     }
     if failed == 0 {

@@ -38,7 +38,12 @@ pub fn entries(root: &Path) -> Vec<Entry> {
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
-    let (path, feats, noc, note) = (col("path"), col("features"), col("nocmodl_translates"), col("note"));
+    let (path, feats, noc, note) = (
+        col("path"),
+        col("features"),
+        col("nocmodl_translates"),
+        col("note"),
+    );
     lines
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
@@ -72,7 +77,12 @@ pub fn own_sources() -> Vec<(String, String)> {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "mod"))
-        .map(|p| (p.display().to_string(), std::fs::read_to_string(&p).unwrap()))
+        .map(|p| {
+            (
+                p.display().to_string(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
         .collect();
     v.sort();
     v

@@ -54,6 +54,9 @@ pub struct Analysis {
     pub callables: Vec<(usize, bool)>,
     /// `celsius = value` in PARAMETER.
     pub celsius: Option<f64>,
+    /// For each STATE, the variable or constant holding its initial value: NEURON sets a state
+    /// `x` to `x0` (declared by the file, or implicit with value 0) before INITIAL runs.
+    pub state_init: Vec<(VarId, Symbol)>,
     /// TITLE.
     pub title: Option<String>,
 }
@@ -152,6 +155,7 @@ pub fn analyse(m: &Module, diags: &mut Vec<Diagnostic>) -> Analysis {
             callables: Vec::new(),
             celsius: None,
             title: None,
+            state_init: Vec::new(),
         },
         diags,
     };
@@ -303,6 +307,40 @@ pub fn analyse(m: &Module, diags: &mut Vec<Diagnostic>) -> Analysis {
             }
             _ => {}
         }
+    }
+
+    // The `x0` companions of states.
+    let states: Vec<(VarId, String)> = b
+        .a
+        .variables
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.role == Role::State)
+        .map(|(i, v)| (i, v.name.clone()))
+        .collect();
+    for (id, name) in states {
+        let init = format!("{name}0");
+        let sym = match b.a.symbols.get(&init) {
+            Some(s @ (Symbol::Var(_) | Symbol::Const(_))) => s.clone(),
+            Some(_) => continue,
+            None => {
+                let vid = b.a.variables.len();
+                let listed = |l: &[&Ident]| l.iter().any(|i| i.name == init);
+                b.a.variables.push(Variable {
+                    name: init.clone(),
+                    role: Role::Parameter,
+                    storage: if listed(&range) { Storage::Range } else { Storage::Global },
+                    unit: b.a.variables.get(id).and_then(|v| v.unit.clone()),
+                    default: 0.0,
+                    limits: None,
+                    array: None,
+                    public: listed(&range) || listed(&global),
+                });
+                b.a.symbols.insert(init.clone(), Symbol::Var(vid));
+                Symbol::Var(vid)
+            }
+        };
+        b.a.state_init.push((id, sym));
     }
 
     // Ions.

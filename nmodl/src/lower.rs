@@ -263,33 +263,29 @@ pub fn lower(
     }
 
     let mut init = Kernel::default();
-    for (id, v) in an.variables.iter().enumerate() {
-        if v.role == Role::State {
-            let bound = an
-                .ions
-                .iter()
-                .any(|ion| ion.writes.iter().chain(&ion.reads).any(|(_, x)| *x == id));
-            if bound {
-                continue;
-            }
-            match v.array {
-                None => init.body.push(Stmt::Assign(
-                    Target {
-                        place: Place::Var(id),
-                        index: None,
-                    },
-                    num(v.default),
-                )),
-                Some(n) => {
-                    for k in 0..n {
-                        init.body.push(Stmt::Assign(
-                            Target {
-                                place: Place::Var(id),
-                                index: Some(Box::new(num(k as f64))),
-                            },
-                            num(v.default),
-                        ));
-                    }
+    for (id, init_sym) in &an.state_init {
+        let bound = an
+            .ions
+            .iter()
+            .any(|ion| ion.writes.iter().chain(&ion.reads).any(|(_, x)| x == id));
+        if bound {
+            // Concentration states start from the ion's value, loaded below.
+            continue;
+        }
+        let value = match init_sym {
+            Symbol::Var(v) => Expr::Load(Place::Var(*v), None),
+            Symbol::Const(c) => num(*c),
+            _ => num(0.0),
+        };
+        let n = an.variables.get(*id).and_then(|v| v.array);
+        match n {
+            None => init.body.push(Stmt::Assign(Target { place: Place::Var(*id), index: None }, value)),
+            Some(n) => {
+                for k in 0..n {
+                    init.body.push(Stmt::Assign(
+                        Target { place: Place::Var(*id), index: Some(Box::new(num(k as f64))) },
+                        value.clone(),
+                    ));
                 }
             }
         }
@@ -673,7 +669,21 @@ impl Lowerer<'_> {
     }
 
     fn target(&mut self, id: &ast::Ident, index: &Option<Box<ast::Expr>>) -> Option<Target> {
-        let place = self.place(id, true)?;
+        self.target_with(id, index, true)
+    }
+
+    /// A place named as a reaction species or compartment member: not an assignment.
+    fn species(&mut self, id: &ast::Ident, index: &Option<Box<ast::Expr>>) -> Option<Target> {
+        self.target_with(id, index, false)
+    }
+
+    fn target_with(
+        &mut self,
+        id: &ast::Ident,
+        index: &Option<Box<ast::Expr>>,
+        writing: bool,
+    ) -> Option<Target> {
+        let place = self.place(id, writing)?;
         let index = index.as_ref().map(|i| Box::new(self.expr(i)));
         Some(Target { place, index })
     }
@@ -912,7 +922,7 @@ impl Lowerer<'_> {
                                 Diagnostic::warning(
                                     codes::W_LOWER,
                                     s.span,
-                                    format!("`{}'` is not linear in `{}`: cnexp cannot solve it exactly; using derivimplicit as NEURON does", id.name, id.name),
+                                    format!("`{}'` is not linear in `{}`: cnexp cannot solve it exactly; derivimplicit is used instead", id.name, id.name),
                                 )
                                 .with_help("write METHOD derivimplicit to make this explicit"),
                             );
@@ -1087,7 +1097,7 @@ impl Lowerer<'_> {
                     None => {
                         let v = self.expr(vol);
                         let ts: Vec<Target> =
-                            names.iter().filter_map(|n| self.target(n, &None)).collect();
+                            names.iter().filter_map(|n| self.species(n, &None)).collect();
                         out.push(if is_comp {
                             Stmt::Compartment(v, ts)
                         } else {
@@ -1101,7 +1111,7 @@ impl Lowerer<'_> {
                         let mut n = None;
                         let mut ts = Vec::new();
                         for name in names {
-                            let Some(place) = self.place(name, true) else {
+                            let Some(place) = self.place(name, false) else {
                                 continue;
                             };
                             let arr = match place {
@@ -1190,7 +1200,7 @@ impl Lowerer<'_> {
     fn terms(&mut self, list: &[ast::Species]) -> Vec<Term> {
         let mut out = Vec::new();
         for sp in list {
-            let Some(t) = self.target(&sp.name, &sp.index) else {
+            let Some(t) = self.species(&sp.name, &sp.index) else {
                 continue;
             };
             if let Place::Var(v) = t.place {
@@ -1369,6 +1379,7 @@ impl Lowerer<'_> {
         let mut m = match requested.map(|m| m.name.as_str()) {
             None if is_kinetic => Method::Sparse,
             None if is_alg => Method::Algebraic,
+            // NEURON's default for a DERIVATIVE block without METHOD.
             None => Method::DerivImplicit,
             Some("cnexp") if is_kinetic => {
                 self.err(

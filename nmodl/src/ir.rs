@@ -627,6 +627,9 @@ pub struct Mechanism {
     pub kind: MechanismKind,
     /// TITLE.
     pub title: Option<String>,
+    /// `celsius = value` in PARAMETER: NEURON sets its global temperature (degC) to it when the
+    /// mechanism is loaded.
+    pub celsius: Option<f64>,
     /// Variables.
     pub variables: Vec<Variable>,
     /// Ions.
@@ -902,6 +905,9 @@ impl fmt::Display for Mechanism {
         let _ = writeln!(out, "mechanism {} ({:?})", self.name, self.kind);
         if let Some(t) = &self.title {
             let _ = writeln!(out, "title {t:?}");
+        }
+        if let Some(c) = self.celsius {
+            let _ = writeln!(out, "celsius {}", crate::printer::number(c));
         }
         let _ = writeln!(
             out,

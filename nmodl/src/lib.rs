@@ -15,6 +15,9 @@
 //! [`printer`]) → [`compat`] → [`analysis`] (symbols, using [`units`]) → [`lower`] → [`ir`].
 //! `nmodl` emits IR and never touches a backend.
 //!
+//! What is accepted and how it is interpreted: `DIALECT.md`; per-file results on the NMODL
+//! corpus: `COMPATIBILITY.md` (both next to this crate's `Cargo.toml`).
+//!
 //! ```
 //! let src = "NEURON { SUFFIX leak RANGE g, e NONSPECIFIC_CURRENT i }
 //! PARAMETER { g = 0.001 (S/cm2) e = -70 (mV) }

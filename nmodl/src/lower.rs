@@ -443,6 +443,7 @@ pub fn lower(
         name,
         kind: an.kind,
         title: an.title.clone(),
+        celsius: an.celsius,
         variables: an.variables.clone(),
         ions: an.ions.clone(),
         currents,

@@ -310,14 +310,13 @@ pub fn analyse(m: &Module, diags: &mut Vec<Diagnostic>) -> Analysis {
     }
 
     // The `x0` companions of states.
-    let states: Vec<(VarId, String)> = b
-        .a
-        .variables
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| v.role == Role::State)
-        .map(|(i, v)| (i, v.name.clone()))
-        .collect();
+    let states: Vec<(VarId, String)> =
+        b.a.variables
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.role == Role::State)
+            .map(|(i, v)| (i, v.name.clone()))
+            .collect();
     for (id, name) in states {
         let init = format!("{name}0");
         let sym = match b.a.symbols.get(&init) {
@@ -329,7 +328,11 @@ pub fn analyse(m: &Module, diags: &mut Vec<Diagnostic>) -> Analysis {
                 b.a.variables.push(Variable {
                     name: init.clone(),
                     role: Role::Parameter,
-                    storage: if listed(&range) { Storage::Range } else { Storage::Global },
+                    storage: if listed(&range) {
+                        Storage::Range
+                    } else {
+                        Storage::Global
+                    },
                     unit: b.a.variables.get(id).and_then(|v| v.unit.clone()),
                     default: 0.0,
                     limits: None,

@@ -966,12 +966,12 @@ impl fmt::Display for Mechanism {
             );
         }
         for func in &self.functions {
-            let mut head = format!("function {} args {}", func.name, func.n_args);
+            let mut info = format!("function {} args {}", func.name, func.n_args);
             if func.ret.is_some() {
-                head.push_str(" returns");
+                info.push_str(" returns");
             }
             if func.external_table {
-                head.push_str(" external_table");
+                info.push_str(" external_table");
             }
             if let Some(t) = &func.table {
                 let c = Ctx {
@@ -994,13 +994,15 @@ impl fmt::Display for Mechanism {
                     .collect::<Vec<_>>()
                     .join(", ");
                 let _ = write!(
-                    head,
+                    info,
                     " table [{outs}] depend [{deps}] from {} to {} with {}",
                     c.expr(&t.from),
                     c.expr(&t.to),
                     c.expr(&t.with)
                 );
             }
+            let _ = writeln!(out, "{info}");
+            let head = format!("function {}", func.name);
             kernel(&mut out, self, &head, &func.kernel);
         }
         for s in &self.solves {

@@ -279,11 +279,20 @@ pub fn lower(
         };
         let n = an.variables.get(*id).and_then(|v| v.array);
         match n {
-            None => init.body.push(Stmt::Assign(Target { place: Place::Var(*id), index: None }, value)),
+            None => init.body.push(Stmt::Assign(
+                Target {
+                    place: Place::Var(*id),
+                    index: None,
+                },
+                value,
+            )),
             Some(n) => {
                 for k in 0..n {
                     init.body.push(Stmt::Assign(
-                        Target { place: Place::Var(*id), index: Some(Box::new(num(k as f64))) },
+                        Target {
+                            place: Place::Var(*id),
+                            index: Some(Box::new(num(k as f64))),
+                        },
                         value.clone(),
                     ));
                 }
@@ -1097,8 +1106,10 @@ impl Lowerer<'_> {
                 match index {
                     None => {
                         let v = self.expr(vol);
-                        let ts: Vec<Target> =
-                            names.iter().filter_map(|n| self.species(n, &None)).collect();
+                        let ts: Vec<Target> = names
+                            .iter()
+                            .filter_map(|n| self.species(n, &None))
+                            .collect();
                         out.push(if is_comp {
                             Stmt::Compartment(v, ts)
                         } else {

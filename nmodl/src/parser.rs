@@ -326,8 +326,7 @@ impl<'s> Parser<'s> {
     }
 
     fn enter(&mut self) -> PResult<()> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
+        if self.depth >= MAX_DEPTH {
             let span = self.span();
             self.diags.push(Diagnostic::error(
                 codes::EXPECTED,
@@ -336,6 +335,7 @@ impl<'s> Parser<'s> {
             ));
             return Err(Fail);
         }
+        self.depth += 1;
         Ok(())
     }
 

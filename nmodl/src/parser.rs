@@ -32,7 +32,7 @@ struct Fail;
 type PResult<T> = Result<T, Fail>;
 
 /// Nesting limit for expressions and blocks (protects the stack from hostile input).
-const MAX_DEPTH: u32 = 200;
+const MAX_DEPTH: u32 = 64;
 
 struct Parser<'s> {
     src: &'s str,
@@ -331,7 +331,7 @@ impl<'s> Parser<'s> {
             self.diags.push(Diagnostic::error(
                 codes::EXPECTED,
                 span,
-                "nesting is too deep (more than 200 levels)",
+                "nesting is too deep (more than 64 levels)",
             ));
             return Err(Fail);
         }

@@ -486,6 +486,24 @@ impl Lowerer<'_> {
         self.diags.push(Diagnostic::error(code, span, msg));
     }
 
+    /// Checks a call's argument count; reports E0204 and returns false when it is wrong.
+    fn arity(&mut self, f: &ast::Ident, given: usize, span: Span, lo: usize, hi: usize) -> bool {
+        if (lo..=hi).contains(&given) {
+            return true;
+        }
+        let takes = if lo == hi {
+            format!("{lo} argument(s)")
+        } else {
+            format!("{lo} to {hi} arguments")
+        };
+        self.err(
+            codes::ARITY,
+            span,
+            format!("`{}` takes {takes}, {given} given", f.name),
+        );
+        false
+    }
+
     fn new_local(&mut self, name: &str, array: Option<usize>) -> LocalId {
         let id = self.locals.len();
         self.locals.push(Local {
@@ -760,30 +778,11 @@ impl Lowerer<'_> {
             .filter(|a| !matches!(a.kind, ExprKind::Str(_)))
             .map(|a| self.expr(a))
             .collect();
-        let arity = |s: &mut Self, lo: usize, hi: usize| -> bool {
-            if args.len() < lo || args.len() > hi {
-                s.err(
-                    codes::ARITY,
-                    span,
-                    if lo == hi {
-                        format!("`{}` takes {lo} argument(s), {} given", f.name, args.len())
-                    } else {
-                        format!(
-                            "`{}` takes {lo} to {hi} arguments, {} given",
-                            f.name,
-                            args.len()
-                        )
-                    },
-                );
-                false
-            } else {
-                true
-            }
-        };
         match self.an.symbols.get(&f.name) {
             Some(Symbol::Function(k, n)) => {
                 let (k, n) = (*k, *n);
-                arity(self, n, n).then_some((Callee::Func(k), lowered))
+                self.arity(f, args.len(), span, n, n)
+                    .then_some((Callee::Func(k), lowered))
             }
             Some(Symbol::Procedure(k, n)) => {
                 let (k, n) = (*k, *n);
@@ -798,7 +797,8 @@ impl Lowerer<'_> {
                     );
                     return None;
                 }
-                arity(self, n, n).then_some((Callee::Func(k), lowered))
+                self.arity(f, args.len(), span, n, n)
+                    .then_some((Callee::Func(k), lowered))
             }
             Some(_) => {
                 self.err(
@@ -820,7 +820,9 @@ impl Lowerer<'_> {
                             .with_help("for NEURON, define FUNCTION exprelr(x) { if (fabs(x) < 1e-6) { exprelr = 1 - x/2 } else { exprelr = x/(exp(x) - 1) } }"),
                         );
                     }
-                    return arity(self, lo, hi).then_some((Callee::Math(m), lowered));
+                    return self
+                        .arity(f, args.len(), span, lo, hi)
+                        .then_some((Callee::Math(m), lowered));
                 }
                 let mut d = Diagnostic::error(
                     codes::UNDEFINED,
@@ -1235,27 +1237,11 @@ impl Lowerer<'_> {
     }
 
     fn call_stmt(&mut self, f: &ast::Ident, args: &[ast::Expr], span: Span) -> Vec<Stmt> {
-        let need = |s: &mut Self, lo: usize, hi: usize| -> bool {
-            if args.len() < lo || args.len() > hi {
-                s.err(
-                    codes::ARITY,
-                    span,
-                    format!(
-                        "`{}` takes {lo}..{hi} arguments, {} given",
-                        f.name,
-                        args.len()
-                    ),
-                );
-                false
-            } else {
-                true
-            }
-        };
         let is_user = self.an.symbols.contains_key(&f.name);
         if !is_user {
             match f.name.as_str() {
                 "net_send" => {
-                    if need(self, 2, 2) {
+                    if self.arity(f, args.len(), span, 2, 2) {
                         let a: Vec<Expr> = args.iter().map(|a| self.expr(a)).collect();
                         if let [d, fl] = &a[..] {
                             return vec![Stmt::NetSend(d.clone(), fl.clone())];
@@ -1264,7 +1250,7 @@ impl Lowerer<'_> {
                     return vec![];
                 }
                 "net_event" | "net_move" => {
-                    if need(self, 1, 1) {
+                    if self.arity(f, args.len(), span, 1, 1) {
                         let a: Vec<Expr> = args.iter().map(|a| self.expr(a)).collect();
                         if let Some(x) = a.into_iter().next() {
                             return vec![if f.name == "net_event" {
@@ -1299,7 +1285,7 @@ impl Lowerer<'_> {
                     return vec![Stmt::Print(fmt, rest)];
                 }
                 "state_discontinuity" => {
-                    if need(self, 2, 2) {
+                    if self.arity(f, args.len(), span, 2, 2) {
                         if let (
                             Some(ast::Expr {
                                 kind: ExprKind::Name(x),

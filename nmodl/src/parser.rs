@@ -556,17 +556,18 @@ impl<'s> Parser<'s> {
         }
     }
 
-    fn neuron_block(&mut self) -> PResult<Vec<NeuronStmt>> {
+    /// `{ entry* }`: parses entries until the closing brace; an entry that fails is skipped to
+    /// the next line. `entry` returns `None` for things it consumes but does not keep.
+    fn braced<T>(
+        &mut self,
+        mut entry: impl FnMut(&mut Self) -> PResult<Option<T>>,
+    ) -> PResult<Vec<T>> {
         self.expect(&Tok::LBrace)?;
         let mut out = Vec::new();
         while !self.is(&Tok::RBrace) && !self.at_eof() {
-            let start = self.span();
             let before = self.pos;
-            match self.neuron_stmt() {
-                Ok(Some(kind)) => out.push(NeuronStmt {
-                    kind,
-                    span: start.to(self.prev_span()),
-                }),
+            match entry(self) {
+                Ok(Some(x)) => out.push(x),
                 Ok(None) => {}
                 Err(Fail) => self.recover_line(),
             }
@@ -576,6 +577,17 @@ impl<'s> Parser<'s> {
         }
         self.expect(&Tok::RBrace)?;
         Ok(out)
+    }
+
+    fn neuron_block(&mut self) -> PResult<Vec<NeuronStmt>> {
+        self.braced(|p| {
+            let start = p.span();
+            let kind = p.neuron_stmt()?;
+            Ok(kind.map(|kind| NeuronStmt {
+                kind,
+                span: start.to(p.prev_span()),
+            }))
+        })
     }
 
     fn neuron_stmt(&mut self) -> PResult<Option<NeuronKind>> {
@@ -728,23 +740,13 @@ impl<'s> Parser<'s> {
     }
 
     fn decl_block(&mut self) -> PResult<Vec<VarDecl>> {
-        self.expect(&Tok::LBrace)?;
-        let mut out = Vec::new();
-        while !self.is(&Tok::RBrace) && !self.at_eof() {
-            let before = self.pos;
-            match self.tok() {
-                Tok::Ident(s) if s == "UNITSON" || s == "UNITSOFF" => self.bump(),
-                _ => match self.var_decl() {
-                    Ok(d) => out.push(d),
-                    Err(Fail) => self.recover_line(),
-                },
+        self.braced(|p| {
+            if p.is_kw("UNITSON") || p.is_kw("UNITSOFF") {
+                p.bump();
+                return Ok(None);
             }
-            if self.pos == before && !self.is(&Tok::RBrace) {
-                self.bump();
-            }
-        }
-        self.expect(&Tok::RBrace)?;
-        Ok(out)
+            p.var_decl().map(Some)
+        })
     }
 
     fn var_decl(&mut self) -> PResult<VarDecl> {
@@ -796,52 +798,36 @@ impl<'s> Parser<'s> {
     }
 
     fn units_block(&mut self) -> PResult<Vec<UnitDef>> {
-        self.expect(&Tok::LBrace)?;
-        let mut out = Vec::new();
-        while !self.is(&Tok::RBrace) && !self.at_eof() {
-            let before = self.pos;
-            let start = self.span();
-            let r = (|| -> PResult<Option<UnitDefKind>> {
-                if self.is(&Tok::LParen) {
-                    let a = self.unit()?;
-                    self.expect(&Tok::Assign)?;
-                    let b = self.unit()?;
-                    return Ok(Some(UnitDefKind::Alias(a, b)));
-                }
-                if self.is_kw("UNITSON") || self.is_kw("UNITSOFF") {
-                    self.bump();
-                    return Ok(None);
-                }
-                let name = self.ident()?;
-                self.expect(&Tok::Assign)?;
-                if self.is(&Tok::LParen) {
-                    let a = self.unit()?;
-                    let b = self.unit()?;
-                    Ok(Some(UnitDefKind::Factor(name, a, b)))
+        self.braced(|p| {
+            let start = p.span();
+            let kind = if p.is(&Tok::LParen) {
+                let a = p.unit()?;
+                p.expect(&Tok::Assign)?;
+                UnitDefKind::Alias(a, p.unit()?)
+            } else if p.is_kw("UNITSON") || p.is_kw("UNITSOFF") {
+                p.bump();
+                return Ok(None);
+            } else {
+                let name = p.ident()?;
+                p.expect(&Tok::Assign)?;
+                if p.is(&Tok::LParen) {
+                    let a = p.unit()?;
+                    UnitDefKind::Factor(name, a, p.unit()?)
                 } else {
-                    let v = self.signed_number()?;
-                    let u = if self.is(&Tok::LParen) {
-                        Some(self.unit()?)
+                    let v = p.signed_number()?;
+                    let u = if p.is(&Tok::LParen) {
+                        Some(p.unit()?)
                     } else {
                         None
                     };
-                    Ok(Some(UnitDefKind::Constant(name, v, u)))
+                    UnitDefKind::Constant(name, v, u)
                 }
-            })();
-            match r {
-                Ok(Some(kind)) => out.push(UnitDef {
-                    kind,
-                    span: start.to(self.prev_span()),
-                }),
-                Ok(None) => {}
-                Err(Fail) => self.recover_line(),
-            }
-            if self.pos == before && !self.is(&Tok::RBrace) {
-                self.bump();
-            }
-        }
-        self.expect(&Tok::RBrace)?;
-        Ok(out)
+            };
+            Ok(Some(UnitDef {
+                kind,
+                span: start.to(p.prev_span()),
+            }))
+        })
     }
 
     fn formal_args(&mut self) -> PResult<Vec<Arg>> {
@@ -884,24 +870,11 @@ impl<'s> Parser<'s> {
 
     fn block(&mut self) -> PResult<Block> {
         let start = self.span();
-        self.expect(&Tok::LBrace)?;
         self.enter()?;
-        let mut stmts = Vec::new();
-        while !self.is(&Tok::RBrace) && !self.at_eof() {
-            let before = self.pos;
-            match self.stmt() {
-                Ok(Some(s)) => stmts.push(s),
-                Ok(None) => {}
-                Err(Fail) => self.recover_line(),
-            }
-            if self.pos == before && !self.is(&Tok::RBrace) {
-                self.bump();
-            }
-        }
+        let stmts = self.braced(|p| p.stmt());
         self.depth -= 1;
-        self.expect(&Tok::RBrace)?;
         Ok(Block {
-            stmts,
+            stmts: stmts?,
             span: start.to(self.prev_span()),
         })
     }

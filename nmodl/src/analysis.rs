@@ -100,9 +100,7 @@ struct Builder<'d> {
 
 impl Builder<'_> {
     fn declare(&mut self, name: &Ident, sym: Symbol) {
-        if let Some(prev) = self.a.decl_spans.get(&name.name) {
-            let (line_hint, _) = (prev.start, prev.end);
-            let _ = line_hint;
+        if self.a.decl_spans.contains_key(&name.name) {
             self.diags.push(
                 Diagnostic::error(
                     codes::DUPLICATE,

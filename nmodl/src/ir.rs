@@ -414,6 +414,13 @@ pub struct Target {
     pub index: Option<Box<Expr>>,
 }
 
+impl Target {
+    /// A whole (not indexed) place.
+    pub fn scalar(place: Place) -> Self {
+        Target { place, index: None }
+    }
+}
+
 /// A reaction participant.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Term {

@@ -104,13 +104,7 @@ fn mentions(e: &Expr, t: &Target) -> bool {
 }
 
 fn mentions_var(e: &Expr, v: VarId) -> bool {
-    mentions(
-        e,
-        &Target {
-            place: Place::Var(v),
-            index: None,
-        },
-    )
+    mentions(e, &Target::scalar(Place::Var(v)))
 }
 
 /// Splits `e` into `a + b·x` with `a`, `b` free of `x`; `None` if `e` is not linear in `x`.
@@ -230,10 +224,7 @@ pub fn lower(
     for (i, ion) in an.ions.iter().enumerate() {
         for (kind, var) in &ion.reads {
             ion_loads.push(Stmt::Assign(
-                Target {
-                    place: Place::Var(*var),
-                    index: None,
-                },
+                Target::scalar(Place::Var(*var)),
                 Expr::Load(Place::IonPool(i, *kind), None),
             ));
         }
@@ -244,10 +235,7 @@ pub fn lower(
             ) {
                 if !ion.reads.iter().any(|(_, v)| v == var) {
                     ion_loads.push(Stmt::Assign(
-                        Target {
-                            place: Place::Var(*var),
-                            index: None,
-                        },
+                        Target::scalar(Place::Var(*var)),
                         Expr::Load(Place::IonPool(i, *kind), None),
                     ));
                 }
@@ -279,13 +267,9 @@ pub fn lower(
         };
         let n = an.variables.get(*id).and_then(|v| v.array);
         match n {
-            None => init.body.push(Stmt::Assign(
-                Target {
-                    place: Place::Var(*id),
-                    index: None,
-                },
-                value,
-            )),
+            None => init
+                .body
+                .push(Stmt::Assign(Target::scalar(Place::Var(*id)), value)),
             Some(n) => {
                 for k in 0..n {
                     init.body.push(Stmt::Assign(
@@ -1176,13 +1160,12 @@ impl Lowerer<'_> {
                     out.push(Stmt::Watch(c, f));
                 }
             }
-            StmtKind::Initial(b) => {
+            StmtKind::Initial(_) => {
                 self.err(
                     codes::LOWER,
                     s.span,
                     "INITIAL is only allowed at top level or inside NET_RECEIVE",
                 );
-                let _ = b;
             }
             StmtKind::ForNetcons(args, b) => {
                 self.scopes.push(Vec::new());

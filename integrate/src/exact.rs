@@ -47,6 +47,10 @@ pub struct ExactCable {
     split: Split,
     scratch: Vec<f64>,
     scratch_int: Vec<f64>,
+    /// G (µS) for which `coef` was computed, per compartment (NaN: not yet).
+    cache_g: Vec<f64>,
+    /// h_loc·φ₁(−h_loc·G/C)/C (ms/nF) of the local step.
+    coef: Vec<f64>,
 }
 
 /// Options of [`ExactCable::with_options`].
@@ -90,12 +94,6 @@ fn relax(v: f64, g: f64, j: f64, c: f64, h: f64) -> (f64, f64) {
     (v + h * phi1(z) * f, h * v + h * h * phi2(z) * f)
 }
 
-#[inline(always)]
-fn relax_v(v: f64, g: f64, j: f64, c: f64, h: f64) -> f64 {
-    let f = (j - g * v) / c;
-    v + h * phi1(-h * g / c) * f
-}
-
 impl ExactCable {
     /// Build the propagator for `tree` and step `dt` (ms), pruning entries below `tol`
     /// ([`crate::propagator::NEUWON_PRUNE`] for NEUWON's behaviour).
@@ -131,6 +129,8 @@ impl ExactCable {
             split,
             scratch: vec![0.0; n],
             scratch_int: vec![0.0; n],
+            cache_g: vec![f64::NAN; n],
+            coef: vec![0.0; n],
         })
     }
 
@@ -201,50 +201,60 @@ impl ExactCable {
                 }
             }
         }
-        let isrc = if exact_src { 0.0 } else { 1.0 };
-        // Phase 1: local update into scratch (and its integral into scratch_int).
-        let phase1 = |base: usize, out: &mut [f64], oint: &mut [f64]| {
-            for (q, (o, oi)) in out.iter_mut().zip(oint.iter_mut()).enumerate() {
-                let i = base + q;
-                let (g, ge, ii, c) = (m.g_us[i], m.ge_na[i], m.i_na[i], cap[i]);
-                match split {
-                    Split::NeuwonCompat => {
-                        let e = if g > 0.0 { ge / g } else { 0.0 };
-                        let alpha = (-dt * g / c).exp();
-                        *o = e + (v[i] - e) * alpha + dt * ii / c;
-                        if want_int {
-                            *oi = relax(v[i], g, ge + ii, c, dt).1;
-                        }
+        // Local step length, share of i_na in the relaxation source (σ) and as an Euler kick (κ).
+        let h_loc = if split == Split::Strang { 0.5 * dt } else { dt };
+        let sigma = if exact_src || split == Split::NeuwonCompat {
+            0.0
+        } else {
+            1.0
+        };
+        let kappa = if split == Split::NeuwonCompat {
+            dt
+        } else {
+            0.0
+        };
+        // Integral of the local step: compat integrates the relaxation including the current.
+        let sigma_int = if split == Split::NeuwonCompat {
+            1.0
+        } else {
+            sigma
+        };
+        // Phase 1: local update into scratch; coefficients h·φ₁(−hG/C)/C cached while G is
+        // unchanged (bitwise), so steady conductances cost no exponentials.
+        let phase1 =
+            |base: usize, out: &mut [f64], oint: &mut [f64], cg: &mut [f64], cf: &mut [f64]| {
+                for q in 0..out.len() {
+                    let i = base + q;
+                    let (g, c) = (m.g_us[i], cap[i]);
+                    if cg[q].to_bits() != g.to_bits() {
+                        cf[q] = h_loc * phi1(-h_loc * g / c) / c;
+                        cg[q] = g;
                     }
-                    Split::LieExact => {
-                        if want_int {
-                            let (a, b) = relax(v[i], g, ge + isrc * ii, c, dt);
-                            *o = a;
-                            *oi = b;
-                        } else {
-                            *o = relax_v(v[i], g, ge + isrc * ii, c, dt);
-                        }
-                    }
-                    Split::Strang => {
-                        if want_int {
-                            let (a, b) = relax(v[i], g, ge + isrc * ii, c, 0.5 * dt);
-                            *o = a;
-                            *oi = b;
-                        } else {
-                            *o = relax_v(v[i], g, ge + isrc * ii, c, 0.5 * dt);
-                        }
+                    let vi = v[i];
+                    let j = m.ge_na[i] + sigma * m.i_na[i];
+                    out[q] = vi + cf[q] * (j - g * vi) + kappa * m.i_na[i] / c;
+                    if want_int {
+                        let ji = m.ge_na[i] + sigma_int * m.i_na[i];
+                        oint[q] = relax(vi, g, ji, c, h_loc).1;
                     }
                 }
-            }
-        };
+            };
         if par {
             self.scratch
                 .par_chunks_mut(CHUNK)
                 .zip(self.scratch_int.par_chunks_mut(CHUNK))
+                .zip(self.cache_g.par_chunks_mut(CHUNK))
+                .zip(self.coef.par_chunks_mut(CHUNK))
                 .enumerate()
-                .for_each(|(b, (o, oi))| phase1(b * CHUNK, o, oi));
+                .for_each(|(b, (((o, oi), cg), cf))| phase1(b * CHUNK, o, oi, cg, cf));
         } else {
-            phase1(0, &mut self.scratch, &mut self.scratch_int);
+            phase1(
+                0,
+                &mut self.scratch,
+                &mut self.scratch_int,
+                &mut self.cache_g,
+                &mut self.coef,
+            );
         }
         // Phase 2: axial propagation, then (Strang) the second half local step.
         let ip = self.p.indptr();
@@ -254,8 +264,10 @@ impl ExactCable {
         let x = &self.scratch;
         let xi = &self.scratch_int;
         let src = &self.src;
-        let phase2 = |base: usize, vs: &mut [f64], ivs: Option<&mut [f64]>| {
+        let coef = &self.coef;
+        let phase2 = |base: usize, vs: &mut [f64], ivs: Option<&mut [f64]>| -> bool {
             let mut ivs = ivs;
+            let mut check = 0.0;
             for (q, vr) in vs.iter_mut().enumerate() {
                 let r = base + q;
                 let (s, e) = (ip[r], ip[r + 1]);
@@ -267,13 +279,11 @@ impl ExactCable {
                     acc += src[r];
                 }
                 if split == Split::Strang {
-                    let (g, j, c) = (m.g_us[r], m.ge_na[r] + isrc * m.i_na[r], cap[r]);
+                    let g = m.g_us[r];
+                    let j = m.ge_na[r] + sigma * m.i_na[r];
+                    *vr = acc + coef[r] * (j - g * acc);
                     if let Some(iv) = ivs.as_deref_mut() {
-                        let (a, b) = relax(acc, g, j, c, 0.5 * dt);
-                        *vr = a;
-                        iv[q] = xi[r] + b;
-                    } else {
-                        *vr = relax_v(acc, g, j, c, 0.5 * dt);
+                        iv[q] = xi[r] + relax(acc, g, j, cap[r], h_loc).1;
                     }
                 } else {
                     *vr = acc;
@@ -281,29 +291,34 @@ impl ExactCable {
                         iv[q] = xi[r];
                     }
                 }
+                check += *vr;
             }
+            check.is_finite()
         };
-        if par {
+        let ok = if par {
             match int_v.as_deref_mut() {
                 Some(iv) => v
                     .par_chunks_mut(CHUNK)
                     .zip(iv.par_chunks_mut(CHUNK))
                     .enumerate()
-                    .for_each(|(b, (vs, ivs))| phase2(b * CHUNK, vs, Some(ivs))),
+                    .map(|(b, (vs, ivs))| phase2(b * CHUNK, vs, Some(ivs)))
+                    .reduce(|| true, |a, b| a && b),
                 None => v
                     .par_chunks_mut(CHUNK)
                     .enumerate()
-                    .for_each(|(b, vs)| phase2(b * CHUNK, vs, None)),
+                    .map(|(b, vs)| phase2(b * CHUNK, vs, None))
+                    .reduce(|| true, |a, b| a && b),
             }
         } else {
-            phase2(0, v, int_v);
-        }
-        match v.iter().position(|x| !x.is_finite()) {
-            Some(index) => Err(Error::NonFinite {
+            phase2(0, v, int_v)
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::NonFinite {
                 what: "voltage after exact step (check g_us, ge_na, i_na)",
-                index,
-            }),
-            None => Ok(()),
+                index: v.iter().position(|x| !x.is_finite()).unwrap_or(0),
+            })
         }
     }
 }

@@ -234,9 +234,13 @@ fn solve_one(off: usize, v: &mut [f64], d: &mut [f64], rhs: &mut [f64], ctx: &Ct
         check += g[i] + j[i];
     }
     // Upward elimination (leaves to root); the off-diagonals are −a on both sides.
+    // d[i] is replaced by 1/d[i] once final, so the downward pass multiplies instead of
+    // dividing (one division per compartment on the serial dependency chain, not two).
     for i in (1..n).rev() {
         let p = par[i] as usize - off;
-        let f = a[i] / d[i];
+        let inv = 1.0 / d[i];
+        d[i] = inv;
+        let f = a[i] * inv;
         d[p] -= f * a[i];
         rhs[p] += f * rhs[i];
     }
@@ -250,7 +254,7 @@ fn solve_one(off: usize, v: &mut [f64], d: &mut [f64], rhs: &mut [f64], ctx: &Ct
     }
     for i in 1..n {
         let p = par[i] as usize - off;
-        let x = (rhs[i] + a[i] * rhs[p]) / d[i];
+        let x = (rhs[i] + a[i] * rhs[p]) * d[i];
         rhs[i] = x;
         if ctx.cn {
             v[i] = 2.0 * x - v[i];

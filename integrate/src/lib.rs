@@ -52,7 +52,7 @@ pub use error::{Error, Result};
 pub use exact::{ExactCable, ExactOptions, Membrane, Split};
 pub use expm::{expm, phi1, phi2, Mat};
 pub use hines::{solve_tree, Hines, Scheme};
-pub use kinetic::{InputAxis, KineticScheme, KineticTable, TableReport};
+pub use kinetic::{exp_euler, InputAxis, KineticScheme, KineticTable, TableReport};
 pub use lti::LtiPropagator;
 pub use propagator::{
     axial_propagator, axial_propagators, spmv, spmv_par, Csr, FillStats, NEUWON_PRUNE,

@@ -235,3 +235,20 @@ fn two_input_table_fixed_layout() {
     println!("2-input 40×20 cubic: train {train:e}, fresh {fresh:e}");
     assert!(fresh <= 1e-4 && train <= 1e-4);
 }
+
+/// §4.6: exponential Euler is exact for a frozen-voltage gate x' = α(1 − x) − βx, and reduces
+/// to forward Euler's x + c₀h when c₁ = 0.
+#[test]
+fn exponential_euler_exact_under_clamp() {
+    let v = -30.0;
+    let (a, b) = (hh_m_alpha(v), hh_m_beta(v));
+    let (c0, c1) = (a, -(a + b));
+    let mut x = 0.05;
+    for _ in 0..7 {
+        x = exp_euler(x, c0, c1, 0.3);
+    }
+    let xinf = a / (a + b);
+    let want = xinf + (0.05 - xinf) * (-(a + b) * 2.1f64).exp();
+    assert!((x - want).abs() < 1e-14, "{x} vs {want}");
+    assert_eq!(exp_euler(0.5, 2.0, 0.0, 0.25), 1.0);
+}

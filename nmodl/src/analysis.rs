@@ -100,7 +100,7 @@ struct Builder<'d> {
 
 impl Builder<'_> {
     fn declare(&mut self, name: &Ident, sym: Symbol) {
-        if self.a.decl_spans.contains_key(&name.name) {
+        if let Some(first) = self.a.decl_spans.get(&name.name).copied() {
             self.diags.push(
                 Diagnostic::error(
                     codes::DUPLICATE,
@@ -109,6 +109,13 @@ impl Builder<'_> {
                 )
                 .with_help("rename one of the declarations or remove the duplicate"),
             );
+            self.diags.push(Diagnostic {
+                severity: crate::diagnostics::Severity::Note,
+                code: codes::DUPLICATE,
+                message: format!("`{}` is first declared here", name.name),
+                span: first,
+                help: None,
+            });
             return;
         }
         self.a.decl_spans.insert(name.name.clone(), name.span);
@@ -476,6 +483,21 @@ pub fn analyse(m: &Module, diags: &mut Vec<Diagnostic>) -> Analysis {
     }
     for n in &randoms {
         implicit(&mut b, n, Role::Random);
+    }
+    for n in &range {
+        if let Some(g) = global.iter().find(|g| g.name == n.name) {
+            b.diags.push(
+                Diagnostic::warning(
+                    codes::W_IGNORED,
+                    g.span,
+                    format!(
+                        "`{}` is listed in both RANGE and GLOBAL; it is GLOBAL",
+                        n.name
+                    ),
+                )
+                .with_help("remove it from one of the lists"),
+            );
+        }
     }
     for n in range.iter().chain(global.iter()) {
         if !b.a.symbols.contains_key(&n.name) && builtin(&n.name).is_none() {

@@ -150,6 +150,8 @@ pub mod codes {
     pub const UNSUPPORTED: &str = "E0601";
     /// Assignment to a variable READ from an ion but not written.
     pub const W_READ_ONLY_ION: &str = "W0301";
+    /// A current the mechanism contributes that BREAKPOINT never assigns.
+    pub const W_CURRENT_UNASSIGNED: &str = "W0302";
     /// Generic warning from lowering (e.g. cnexp on a nonlinear equation).
     pub const W_LOWER: &str = "W0501";
     /// A declaration NEURON ignores.

@@ -421,6 +421,37 @@ pub fn lower(
         });
     }
 
+    // A current that BREAKPOINT never assigns (directly or through a call) stays at its
+    // initial value: almost always a mistake.
+    let mut assigned = Vec::new();
+    let mut visited = Vec::new();
+    assigned_vars(
+        &compute_currents.body,
+        &functions,
+        &mut assigned,
+        &mut visited,
+    );
+    for c in &currents {
+        if !assigned.contains(&c.var) {
+            let name = an
+                .variables
+                .get(c.var)
+                .map(|v| v.name.as_str())
+                .unwrap_or("?");
+            let span = an.decl_spans.get(name).copied().unwrap_or_default();
+            l.diags.push(
+                Diagnostic::warning(
+                    codes::W_CURRENT_UNASSIGNED,
+                    span,
+                    format!("current `{name}` is never assigned in BREAKPOINT"),
+                )
+                .with_help(format!(
+                    "assign `{name}` in BREAKPOINT, or remove it from the NEURON block"
+                )),
+            );
+        }
+    }
+
     let exact_propagator = !l.solves.is_empty()
         && l.solves.iter().all(|s| match &s.system {
             System::Cnexp(_) => true,
@@ -1532,6 +1563,66 @@ impl Lowerer<'_> {
                 })
             }
             _ => None,
+        }
+    }
+}
+
+/// Collects the variables `body` assigns, following calls (in statements and expressions)
+/// into functions, each once.
+fn assigned_vars(
+    body: &[Stmt],
+    functions: &[Function],
+    out: &mut Vec<VarId>,
+    visited: &mut Vec<FuncId>,
+) {
+    fn calls(e: &Expr, found: &mut Vec<FuncId>) {
+        match e {
+            Expr::Call(c, args) => {
+                if let Callee::Func(f) = c {
+                    found.push(*f);
+                }
+                args.iter().for_each(|a| calls(a, found));
+            }
+            Expr::Load(_, Some(i)) | Expr::Unary(_, i) => calls(i, found),
+            Expr::Binary(_, a, b) => {
+                calls(a, found);
+                calls(b, found);
+            }
+            _ => {}
+        }
+    }
+    for s in body {
+        let mut found = Vec::new();
+        match s {
+            Stmt::Assign(t, e) => {
+                if let Place::Var(v) = t.place {
+                    out.push(v);
+                }
+                calls(e, &mut found);
+            }
+            Stmt::If(c, a, b) => {
+                calls(c, &mut found);
+                assigned_vars(a, functions, out, visited);
+                assigned_vars(b, functions, out, visited);
+            }
+            Stmt::While(_, b) | Stmt::For { body: b, .. } | Stmt::ForNetcons(_, b) => {
+                assigned_vars(b, functions, out, visited)
+            }
+            Stmt::Call(c, args) => {
+                if let Callee::Func(f) = c {
+                    found.push(*f);
+                }
+                args.iter().for_each(|a| calls(a, &mut found));
+            }
+            _ => {}
+        }
+        for f in found {
+            if !visited.contains(&f) {
+                visited.push(f);
+                if let Some(func) = functions.get(f) {
+                    assigned_vars(&func.kernel.body, functions, out, visited);
+                }
+            }
         }
     }
 }

@@ -11,8 +11,13 @@ fn compile(src: &str) -> (nmodl::SourceMap, nmodl::Output) {
     nmodl::compile_str("t.mod", src, &Options::default())
 }
 
+/// Codes of the errors and warnings (notes left out).
 fn codes(out: &nmodl::Output) -> Vec<&'static str> {
-    out.diagnostics.iter().map(|d| d.code).collect()
+    out.diagnostics
+        .iter()
+        .filter(|d| d.severity != nmodl::Severity::Note)
+        .map(|d| d.code)
+        .collect()
 }
 
 const HEAD: &str = "NEURON { SUFFIX t NONSPECIFIC_CURRENT i RANGE g }\nPARAMETER { g = 1 }\nASSIGNED { v (mV) i (mA/cm2) }\n";
@@ -255,7 +260,7 @@ fn verbatim_is_refused_with_the_construct_named() {
     assert!(text.contains("help:"), "{text}");
     // The old `return 0;` idiom at the end of a PROCEDURE is harmless.
     let (_, out) = compile(&format!(
-        "{HEAD}PROCEDURE p() {{\n  i = 1\nVERBATIM\n return 0;\nENDVERBATIM\n}}"
+        "{HEAD}BREAKPOINT {{ p() }}\nPROCEDURE p() {{\n  i = 1\nVERBATIM\n return 0;\nENDVERBATIM\n}}"
     ));
     assert_eq!(codes(&out), ["W0201"]);
     assert!(out.mechanism.is_some());
@@ -347,10 +352,28 @@ fn duplicate_and_undefined_names() {
     let (_, out) =
         compile("NEURON { SUFFIX t } PARAMETER { a } STATE { a } FUNCTION a() { a = 1 }");
     assert_eq!(codes(&out), ["E0202", "E0202"]);
+    let (sources, out) = compile("NEURON { SUFFIX t }\nPARAMETER { a }\nASSIGNED { a }");
+    let text = sources.render_all(&out.diagnostics);
+    assert!(
+        text.contains("t.mod:3:12: error[E0202]: `a` is declared more than once"),
+        "{text}"
+    );
+    assert!(
+        text.contains("t.mod:2:13: note[E0202]: `a` is first declared here"),
+        "{text}"
+    );
     let (_, out) = compile(
         "NEURON { SUFFIX t } ASSIGNED { y } BREAKPOINT { y = nofunc(1) p() }\nPROCEDURE p(x) { }",
     );
     assert_eq!(codes(&out), ["E0201", "E0204"]);
+}
+
+#[test]
+fn unassigned_current_and_range_global_conflict_warn() {
+    let (_, out) = compile("NEURON { SUFFIX t NONSPECIFIC_CURRENT i RANGE g GLOBAL g }\nPARAMETER { g = 1 }\nASSIGNED { i }");
+    assert_eq!(codes(&out), ["W0201", "W0302"]);
+    let m = out.mechanism.unwrap();
+    assert_eq!(m.variables[0].storage, Storage::Global);
 }
 
 #[test]

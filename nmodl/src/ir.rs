@@ -252,11 +252,11 @@ pub enum MathFn {
     Unirand,
     /// set_seed(s)
     SetSeed,
-    /// random_uniform(r, [lo, hi]) on a RANDOM variable.
+    /// `random_uniform(r[, lo, hi])` on a RANDOM variable.
     RandomUniform,
-    /// random_normal(r, [mean, sd]).
+    /// `random_normal(r[, mean, sd])`.
     RandomNormal,
-    /// random_negexp(r, [mean]).
+    /// `random_negexp(r[, mean])`.
     RandomNegexp,
     /// random_setseq(r, n): position a RANDOM stream.
     RandomSetseq,

@@ -506,7 +506,10 @@ pub struct Kernel {
     pub body: Vec<Stmt>,
 }
 
-/// TABLE: how NEURON tabulates a FUNCTION or PROCEDURE.
+/// TABLE: how NEURON tabulates a FUNCTION or PROCEDURE of one argument `x`: each output is
+/// computed at the `with + 1` points `from + k·(to − from)/with`, recomputed whenever a DEPEND
+/// variable changes, and looked up by linear interpolation, with `x` outside `[from, to]`
+/// clamped to the end points.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Table {
     /// Tabulated outputs (for a FUNCTION: its value, listed as `None`).

@@ -677,7 +677,15 @@ impl Lowerer<'_> {
                 );
                 None
             }
-            Some(Symbol::Const(_)) => None,
+            Some(Symbol::Const(_)) => {
+                // Plain reads of constants are folded by `expr`; this is an index or a species.
+                self.err(
+                    codes::WRONG_KIND,
+                    id.span,
+                    format!("`{name}` is a constant, not a variable or array"),
+                );
+                None
+            }
             Some(_) => {
                 self.err(
                     codes::WRONG_KIND,
@@ -1299,34 +1307,29 @@ impl Lowerer<'_> {
                     return vec![Stmt::Print(fmt, rest)];
                 }
                 "state_discontinuity" => {
-                    if self.arity(f, args.len(), span, 2, 2) {
-                        if let (
-                            Some(ast::Expr {
-                                kind: ExprKind::Name(x),
-                                ..
-                            }),
-                            Some(v),
-                        ) = (args.first(), args.get(1))
-                        {
-                            let v = self.expr(v);
-                            if let Some(t) = self.target(x, &None) {
-                                return vec![Stmt::Assign(t, v)];
-                            }
-                        } else if let (
-                            Some(ast::Expr {
-                                kind: ExprKind::Index(x, i),
-                                ..
-                            }),
-                            Some(v),
-                        ) = (args.first(), args.get(1))
-                        {
-                            let v = self.expr(v);
-                            if let Some(t) = self.target(x, &Some(i.clone())) {
-                                return vec![Stmt::Assign(t, v)];
-                            }
-                        }
+                    // state_discontinuity(x, value) is an assignment for the fixed-step method.
+                    if !self.arity(f, args.len(), span, 2, 2) {
+                        return vec![];
                     }
-                    return vec![];
+                    let (name, index) = match args.first().map(|a| &a.kind) {
+                        Some(ExprKind::Name(x)) => (x, None),
+                        Some(ExprKind::Index(x, i)) => (x, Some(i.clone())),
+                        _ => {
+                            self.err(
+                                codes::LOWER,
+                                span,
+                                "the first argument of state_discontinuity must be a variable",
+                            );
+                            return vec![];
+                        }
+                    };
+                    let Some(value) = args.get(1).map(|v| self.expr(v)) else {
+                        return vec![];
+                    };
+                    return match self.target(name, &index) {
+                        Some(t) => vec![Stmt::Assign(t, value)],
+                        None => vec![],
+                    };
                 }
                 _ => {}
             }

@@ -1117,7 +1117,7 @@ impl Lowerer<'_> {
                     self.diags.push(Diagnostic::warning(
                         codes::W_LOWER,
                         s.span,
-                        "CONSERVE outside a KINETIC block is ignored (NEURON ignores it too)",
+                        "CONSERVE outside a KINETIC block is ignored",
                     ));
                 }
             }

@@ -46,18 +46,20 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let mut failed = 0usize;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    // Diagnostics go to stderr; a closed stderr must not panic (unlike `eprintln!`).
+    let mut err = std::io::stderr().lock();
     for path in &args.files {
         let (sources, output) = match nmodl::compile_file(path, &opts) {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("{e}");
+                let _ = writeln!(err, "{e}");
                 failed += 1;
                 continue;
             }
         };
         for d in &output.diagnostics {
             if d.is_error() || !args.quiet {
-                eprint!("{}", sources.render(d));
+                let _ = write!(err, "{}", sources.render(d));
             }
         }
         match args.emit {
@@ -72,7 +74,8 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         .context("writing to stdout")?;
         if output.mechanism.is_none() {
             failed += 1;
-            eprintln!(
+            let _ = writeln!(
+                err,
                 "{}: {} error(s); not lowered",
                 path.display(),
                 output.error_count()
@@ -83,7 +86,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         Ok(ExitCode::SUCCESS)
     } else {
         if args.files.len() > 1 {
-            eprintln!("{failed} of {} file(s) failed", args.files.len());
+            let _ = writeln!(err, "{failed} of {} file(s) failed", args.files.len());
         }
         Ok(ExitCode::from(1))
     }

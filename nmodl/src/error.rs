@@ -13,12 +13,3 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
-    /// The file was read but has errors (see the diagnostics of the [`crate::Output`]).
-    #[error("{file}: {errors} error(s)")]
-    Rejected {
-        /// The file.
-        file: String,
-        /// Number of errors.
-        errors: usize,
-    },
-}

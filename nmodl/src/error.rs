@@ -13,3 +13,4 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
+}

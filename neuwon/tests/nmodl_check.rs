@@ -42,6 +42,32 @@ fn good_file_exits_zero_and_emits_ir() {
 }
 
 #[test]
+fn emit_ast_and_nmodl() {
+    let p = write("good_ast.mod", GOOD);
+    let out = bin()
+        .args(["nmodl", "check", "--emit", "ast"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("Suffix(") && stdout.contains("span:"),
+        "{stdout}"
+    );
+    let out = bin()
+        .args(["nmodl", "check", "--emit", "nmodl"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("BREAKPOINT {\n    i = g * (v - e)\n}"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn bad_file_exits_one_with_located_diagnostic() {
     let p = write(
         "bad.mod",

@@ -190,6 +190,18 @@ ASSIGNED { x } BREAKPOINT { x = F*R }";
 }
 
 #[test]
+fn unknown_units_in_a_units_factor_are_named() {
+    let (s, out) = compile("NEURON { SUFFIX t } UNITS { X = (furlong) (m) }");
+    assert_eq!(codes(&out), ["E0401"]);
+    assert!(s
+        .render_all(&out.diagnostics)
+        .contains("`furlong` is not a known unit"));
+    let (_, out) =
+        compile("NEURON { SUFFIX t } UNITS { (mM) = (milli/liter) F = (faraday) (kilocoulombs) }");
+    assert!(out.diagnostics.is_empty());
+}
+
+#[test]
 fn cnexp_on_a_nonlinear_equation_falls_back_to_derivimplicit_with_a_warning() {
     let src = "NEURON { SUFFIX t } STATE { m } BREAKPOINT { SOLVE s METHOD cnexp }
 DERIVATIVE s { m' = -m*m }";

@@ -154,6 +154,8 @@ pub mod codes {
     pub const W_CURRENT_UNASSIGNED: &str = "W0302";
     /// Generic warning from lowering (e.g. cnexp on a nonlinear equation).
     pub const W_LOWER: &str = "W0501";
+    /// Accepted here, but NEURON 9 rejects it (a dialect leniency).
+    pub const W_DIALECT: &str = "W0601";
     /// A declaration NEURON ignores.
     pub const W_IGNORED: &str = "W0201";
 }

@@ -306,6 +306,7 @@ pub fn lower(
             }
             ItemKind::Breakpoint(b) => {
                 l.begin(Ctx::Plain);
+                l.check_local_order(&b.stmts);
                 let mut cur = Vec::new();
                 let mut adv = Vec::new();
                 for s in &b.stmts {
@@ -324,6 +325,7 @@ pub fn lower(
                 for a in args {
                     l.new_local(&a.name.name, None);
                 }
+                l.check_local_order(&b.stmts);
                 let mut init_k = None;
                 let mut body = Vec::new();
                 for s in &b.stmts {
@@ -625,11 +627,34 @@ impl Lowerer<'_> {
     fn block(&mut self, b: &ast::Block) -> Vec<Stmt> {
         self.scopes.push(Vec::new());
         let mut out = Vec::new();
+        self.check_local_order(&b.stmts);
         for s in &b.stmts {
             out.extend(self.stmt(s));
         }
         self.scopes.pop();
         out
+    }
+
+    /// NEURON 9 wants LOCAL before the other statements of a block; we accept it anywhere.
+    fn check_local_order(&mut self, stmts: &[ast::Stmt]) {
+        let mut seen_statement = false;
+        for s in stmts {
+            match s.kind {
+                StmtKind::Local(_) if seen_statement => self.diags.push(
+                    Diagnostic::warning(
+                        codes::W_DIALECT,
+                        s.span,
+                        "LOCAL after other statements is accepted here, but NEURON 9 rejects it",
+                    )
+                    .with_help("move LOCAL to the start of the block"),
+                ),
+                StmtKind::Local(_)
+                | StmtKind::UnitsFlag(_)
+                | StmtKind::Verbatim(_)
+                | StmtKind::Initial(_) => {}
+                _ => seen_statement = true,
+            }
+        }
     }
 
     fn place(&mut self, id: &ast::Ident, writing: bool) -> Option<Place> {
@@ -836,7 +861,7 @@ impl Lowerer<'_> {
                     if m == MathFn::Exprelr {
                         self.diags.push(
                             Diagnostic::warning(
-                                codes::W_IGNORED,
+                                codes::W_DIALECT,
                                 f.span,
                                 "`exprelr` is an Arbor built-in that NEURON does not define; accepted as an extension",
                             )

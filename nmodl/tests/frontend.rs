@@ -389,6 +389,15 @@ fn unassigned_current_and_range_global_conflict_warn() {
 }
 
 #[test]
+fn leniencies_neuron_lacks_are_flagged() {
+    let (_, out) = compile(
+        "NEURON { SUFFIX t } ASSIGNED { y } BREAKPOINT { y = 1\nLOCAL a\na = exprelr(y) y = a }",
+    );
+    assert_eq!(codes(&out), ["W0601", "W0601"]);
+    assert!(out.mechanism.is_some());
+}
+
+#[test]
 fn file_without_neuron_block_is_named_after_the_file() {
     let (_, out) = nmodl::compile_str(
         "dir/funcs.mod",

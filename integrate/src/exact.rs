@@ -12,8 +12,8 @@
 //! * `Strang`: half relaxation, P, half relaxation; second order, same cost.
 //!
 //! The time integral of V over the step (mV·ms) is the exact integral of the split trajectory:
-//! the exact local relaxation integrals, with the axial jump at the end (compat, Lie) or in the
-//! middle (Strang, hence second order).
+//! the exact local relaxation integrals, with the axial jump (and, in compat mode, the current
+//! kick) at the end (compat, Lie: first order) or in the middle (Strang: second order).
 
 use crate::error::{check_len, check_positive, Error, Result};
 use crate::expm::{phi1, phi2};
@@ -213,12 +213,9 @@ impl ExactCable {
         } else {
             0.0
         };
-        // Integral of the local step: compat integrates the relaxation including the current.
-        let sigma_int = if split == Split::NeuwonCompat {
-            1.0
-        } else {
-            sigma
-        };
+        // Integral of the local step: the exact integral of the relaxation the step performs
+        // (toward E only in compat mode, whose current kick and axial jump come at the end).
+        let sigma_int = sigma;
         // Phase 1: local update into scratch; coefficients h·φ₁(−hG/C)/C cached while G is
         // unchanged (bitwise), so steady conductances cost no exponentials.
         let phase1 =

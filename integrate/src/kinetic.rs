@@ -9,7 +9,7 @@ use crate::expm::{expm, Mat};
 use std::time::Instant;
 
 /// Exponential Euler ("cnexp") step for a state with x' = c₀ + c₁·x, both frozen over the step
-/// `h` (ms; c₀ in [x]/ms, c₁ in 1/ms): x ← −c₀/c₁ + (x + c₀/c₁)·e^{c₁h}, evaluated as
+/// `h` (ms; c₀ in units of x per ms, c₁ in 1/ms): x ← −c₀/c₁ + (x + c₀/c₁)·e^{c₁h}, evaluated as
 /// x + h·φ₁(c₁h)·(c₀ + c₁x) so that c₁ = 0 gives x + c₀h. Exact under voltage clamp.
 pub fn exp_euler(x: f64, c0: f64, c1: f64, h: f64) -> f64 {
     x + h * crate::expm::phi1(c1 * h) * (c0 + c1 * x)

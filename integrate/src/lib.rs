@@ -14,6 +14,16 @@
 //! ms, capacitance nF, conductance µS, current nA, lengths µm, Ra Ω·cm, cm µF/cm², specific
 //! conductance S/cm².
 //!
+//! Which cable method (measured, see `examples/report.rs` and the tests):
+//! * [`Hines`] costs O(N) per step (≈ 3–15 ns per compartment) on any tree; backward Euler is
+//!   first order, Crank–Nicolson second order but oscillates at stiff nodes after a stimulus
+//!   switch.
+//! * [`ExactCable`] costs one sparse product with P per step; P's fill grows like 24·√k per row
+//!   on unbranched cables (k = h·g_axial/C) but is dense within each cell on bushy trees. With
+//!   [`Split::Strang`] and [`ExactOptions::exact_sources`] it is second order and far more
+//!   accurate per unit of work on small passive trees; the spec's splits that fold injected
+//!   current into the local step carry an offset at small (stiff) injection compartments.
+//!
 //! ```
 //! use integrate::{CableBuilder, ExactCable, Hines, Membrane, Scheme, Split, NEUWON_PRUNE};
 //! // A 100 µm × 1 µm passive cable in 10 intervals, pas g = 1e-4 S/cm², e = −65 mV.

@@ -20,8 +20,8 @@ pub struct LtiPropagator {
 }
 
 impl LtiPropagator {
-    /// Build for state matrix `a` (n×n, units 1/[time]), input matrix `b` (n×m row-major, units
-    /// [state]/([input]·[time])) and step `h` (same time unit as `a`, e.g. ms).
+    /// Build for state matrix `a` (n×n, units 1/time), input matrix `b` (n×m row-major, units
+    /// state/(input·time)) and step `h` (same time unit as `a`, e.g. ms).
     pub fn new(a: &Mat, b: &[f64], m: usize, h: f64) -> Result<Self> {
         check_positive("step h", h)?;
         let n = a.n();

@@ -10,7 +10,7 @@
 //! large (stiff: small compartments or long steps), P is built for h/2^m and squared m times
 //! with sparse products, pruning far below the tolerance in between.
 
-use crate::error::{check_positive, Result};
+use crate::error::{check_positive, Error, Result};
 use crate::tree::CableTree;
 use rayon::prelude::*;
 use sprs::CsMatI;
@@ -359,6 +359,13 @@ pub fn axial_propagators(
     check_positive("tol", tol)?;
     let n = tree.len();
     let c = tree.capacitance_nf();
+    if let Some(i) = c.iter().position(|&x| x <= 0.0) {
+        return Err(Error::InvalidValue {
+            what: "capacitance_nf (exact propagator)",
+            value: c[i],
+            reason: "must be > 0; zero-area nodes need the Hines solver",
+        });
+    }
     let a = tree.axial_us();
     let mut rate = vec![0.0; n];
     for i in 0..n {

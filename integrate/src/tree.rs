@@ -26,7 +26,9 @@ impl CableTree {
     ///
     /// * `parent[i]`: parent index (must be `< i` and in the same cell) or `None` for a root; a
     ///   root starts a new cell, and every cell must be contiguous.
-    /// * `capacitance_nf[i]`: membrane capacitance in nF, finite and > 0.
+    /// * `capacitance_nf[i]`: membrane capacitance in nF, finite and ≥ 0 (0 only for
+    ///   NEURON-style zero-area nodes, which [`crate::Hines`] accepts and the exact propagator
+    ///   rejects).
     /// * `axial_us[i]`: axial conductance to the parent in µS, finite and > 0 (ignored for roots;
     ///   must be finite).
     /// * `area_um2[i]`: membrane area in µm² (≥ 0), used to turn densities into totals.
@@ -53,7 +55,13 @@ impl CableTree {
         let mut cells = Vec::new();
         let mut pv = Vec::with_capacity(n);
         for (i, p) in parent.iter().enumerate() {
-            check_positive("capacitance_nf", capacitance_nf[i])?;
+            if !(capacitance_nf[i] >= 0.0) {
+                return Err(Error::InvalidValue {
+                    what: "capacitance_nf",
+                    value: capacitance_nf[i],
+                    reason: "must be >= 0 (0 only for NEURON's zero-area nodes)",
+                });
+            }
             if area_um2[i] < 0.0 {
                 return Err(Error::InvalidValue {
                     what: "area_um2",
@@ -228,8 +236,10 @@ pub struct BuiltCable {
     /// The compartment forest.
     pub tree: CableTree,
     /// `nodes[s]` lists the compartment index of each node of section s, from x = 0 to x = 1
-    /// (n + 1 entries; entry 0 is the parent's end node for a child section).
+    /// (entry 0 is the parent's end node for a child section).
     pub nodes: Vec<Vec<usize>>,
+    /// `positions[s][k]`: relative position x ∈ [0, 1] of node `nodes[s][k]`.
+    pub positions: Vec<Vec<f64>>,
 }
 
 impl BuiltCable {
@@ -243,8 +253,14 @@ impl BuiltCable {
                 reason: "must lie in [0, 1]",
             });
         }
-        let k = (x * (nodes.len() - 1) as f64).round() as usize;
-        Ok(nodes[k.min(nodes.len() - 1)])
+        let pos = &self.positions[s.0];
+        let mut best = 0;
+        for (k, p) in pos.iter().enumerate() {
+            if (p - x).abs() < (pos[best] - x).abs() {
+                best = k;
+            }
+        }
+        Ok(nodes[best])
     }
 }
 
@@ -313,6 +329,7 @@ impl CableBuilder {
         let mut axial = Vec::new();
         let mut area = Vec::new();
         let mut nodes: Vec<Vec<usize>> = vec![Vec::new(); ns];
+        let mut positions: Vec<Vec<f64>> = vec![Vec::new(); ns];
         for cell in 0..n_cells {
             for (s, sec) in self.sections.iter().enumerate() {
                 if cell_of[s] != cell {
@@ -348,11 +365,93 @@ impl CableBuilder {
                     prev = parent.len() - 1;
                     list.push(prev);
                 }
+                positions[s] = (0..=n).map(|k| k as f64 / n as f64).collect();
                 nodes[s] = list;
             }
         }
         let tree = CableTree::new(&parent, &cap, &axial, &area)?;
-        Ok(BuiltCable { tree, nodes })
+        Ok(BuiltCable {
+            tree,
+            nodes,
+            positions,
+        })
+    }
+
+    /// Discretise as NEURON does (`nseg` = each section's `intervals`): one node at the centre
+    /// of each of the nseg segments with the segment's full lateral area, plus zero-area nodes
+    /// at the section ends (x = 0 of a root section, x = 1 of every section); neighbouring
+    /// centres are coupled through one segment length, end nodes through half of one. A child's
+    /// first centre attaches to the parent's x = 1 node. Zero-area nodes have zero capacitance:
+    /// fine for [`crate::Hines`] (backward Euler; Crank–Nicolson's extrapolation is wrong at
+    /// them, as in NEURON), rejected by the exact propagator.
+    pub fn build_neuron_compat(&self) -> Result<BuiltCable> {
+        let ns = self.sections.len();
+        let mut cell_of = vec![0usize; ns];
+        let mut n_cells = 0;
+        for (s, sec) in self.sections.iter().enumerate() {
+            cell_of[s] = match sec.parent {
+                None => {
+                    n_cells += 1;
+                    n_cells - 1
+                }
+                Some(p) => cell_of[p],
+            };
+        }
+        let mut parent: Vec<Option<usize>> = Vec::new();
+        let mut cap = Vec::new();
+        let mut axial = Vec::new();
+        let mut area = Vec::new();
+        let mut nodes: Vec<Vec<usize>> = vec![Vec::new(); ns];
+        let mut positions: Vec<Vec<f64>> = vec![Vec::new(); ns];
+        for cell in 0..n_cells {
+            for (s, sec) in self.sections.iter().enumerate() {
+                if cell_of[s] != cell {
+                    continue;
+                }
+                let first = match sec.parent {
+                    None => {
+                        parent.push(None);
+                        cap.push(0.0);
+                        axial.push(0.0);
+                        area.push(0.0);
+                        parent.len() - 1
+                    }
+                    Some(p) => *nodes[p].last().ok_or(Error::UnknownSection(p))?,
+                };
+                let n = sec.intervals;
+                let seg = sec.length_um / n as f64;
+                let seg_area = std::f64::consts::PI * sec.diam_um * seg;
+                let cross = std::f64::consts::PI * sec.diam_um * sec.diam_um / 4.0;
+                // Conductance (µS) through a length ℓ (µm) of this section.
+                let g_of = |len: f64| 1e6 * cross / (sec.ra_ohm_cm * 1e4 * len);
+                let mut list = vec![first];
+                let mut pos = vec![0.0];
+                let mut prev = first;
+                for k in 0..n {
+                    parent.push(Some(prev));
+                    cap.push(sec.cm_uf_per_cm2 * seg_area * 1e-5);
+                    area.push(seg_area);
+                    axial.push(if k == 0 { g_of(seg / 2.0) } else { g_of(seg) });
+                    prev = parent.len() - 1;
+                    list.push(prev);
+                    pos.push((k as f64 + 0.5) / n as f64);
+                }
+                parent.push(Some(prev));
+                cap.push(0.0);
+                area.push(0.0);
+                axial.push(g_of(seg / 2.0));
+                list.push(parent.len() - 1);
+                pos.push(1.0);
+                nodes[s] = list;
+                positions[s] = pos;
+            }
+        }
+        let tree = CableTree::new(&parent, &cap, &axial, &area)?;
+        Ok(BuiltCable {
+            tree,
+            nodes,
+            positions,
+        })
     }
 }
 

@@ -107,3 +107,28 @@ fn dense_and_kinetic_reject_bad_input() {
     assert!(KineticScheme::from_matrix(0, 1, None, |_, _| {}).is_err());
     assert!(KineticScheme::from_matrix(2, 3, None, |_, _| {}).is_err());
 }
+
+#[test]
+fn exact_propagator_rejects_zero_area_nodes() {
+    let mut b = CableBuilder::new();
+    b.add_section(None, 100.0, 1.0, 5, 100.0, 1.0).unwrap();
+    let built = b.build_neuron_compat().unwrap();
+    assert_eq!(built.tree.len(), 7);
+    assert!(matches!(
+        ExactCable::new(&built.tree, 0.025, Split::Strang, NEUWON_PRUNE),
+        Err(Error::InvalidValue { .. })
+    ));
+    // Hines accepts them.
+    let mut h = Hines::new(&built.tree);
+    let n = built.tree.len();
+    let mut v = vec![-65.0; n];
+    h.step(
+        Scheme::BackwardEuler,
+        0.025,
+        &mut v,
+        &vec![0.0; n],
+        &vec![0.0; n],
+    )
+    .unwrap();
+    assert!(v.iter().all(|x| (x + 65.0).abs() < 1e-12));
+}

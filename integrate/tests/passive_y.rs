@@ -16,6 +16,10 @@ struct Y {
 }
 
 fn model(scale: usize) -> Y {
+    model_with(scale, false)
+}
+
+fn model_with(scale: usize, neuron_grid: bool) -> Y {
     let mut b = CableBuilder::new();
     let trunk = b
         .add_section(None, 200.0, 2.0, 21 * scale, 100.0, 1.0)
@@ -26,7 +30,11 @@ fn model(scale: usize) -> Y {
     let c2 = b
         .add_section(Some(trunk), 300.0, 0.5, 31 * scale, 100.0, 1.0)
         .unwrap();
-    let built = b.build().unwrap();
+    let built = if neuron_grid {
+        b.build_neuron_compat().unwrap()
+    } else {
+        b.build().unwrap()
+    };
     let sites = [
         built.node_at(trunk, 0.0).unwrap(),
         built.node_at(trunk, 1.0).unwrap(),
@@ -224,6 +232,29 @@ fn hines_against_neurons_distance() {
             }
         }
     }
+}
+
+/// Hines BE on NEURON's own discretisation (nseg 21/15/31 with zero-area end and branch nodes,
+/// the IClamp on the c1 tip's zero-area node) reproduces NEURON's dt = 0.025 ms trace, and hence
+/// lies within NEURON's distance to the converged solution (to the CSV's rounding).
+#[test]
+fn hines_be_on_neuron_grid_reproduces_neuron() {
+    let (converged, refd) = references();
+    let neuron = read_csv("passive_y_neuron_dt0.025.csv");
+    let y = model_with(1, true);
+    assert_eq!(y.built.tree.len(), 67 + 4);
+    let trace = simulate(&y, Method::Hines(Scheme::BackwardEuler), 0.025);
+    let to_neuron = distance(&trace, &neuron);
+    let to_conv = distance(&trace, &converged);
+    println!("BE on NEURON grid: {to_neuron:.2e} mV from NEURON's trace; {to_conv:.5} mV from converged (NEURON {:.5})", refd.neuron);
+    assert!(to_neuron < 1e-6, "{to_neuron}");
+    assert!(to_conv <= refd.neuron + 1e-6, "{to_conv}");
+    // NEURON's converged reference itself: nseg ×5 at dt = 0.001 ms.
+    let y5 = model_with(5, true);
+    let fine = simulate(&y5, Method::Hines(Scheme::BackwardEuler), 0.001);
+    let d5 = distance(&fine, &converged);
+    println!("BE on NEURON grid ×5, dt 0.001: {d5:.2e} mV from NEURON's converged trace");
+    assert!(d5 < 1e-6, "{d5}");
 }
 
 /// The splits of the spec that fold the injected current into the local relaxation (NEUWON,

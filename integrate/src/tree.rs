@@ -55,7 +55,7 @@ impl CableTree {
         let mut cells = Vec::new();
         let mut pv = Vec::with_capacity(n);
         for (i, p) in parent.iter().enumerate() {
-            if !(capacitance_nf[i] >= 0.0) {
+            if capacitance_nf[i].is_nan() || capacitance_nf[i] < 0.0 {
                 return Err(Error::InvalidValue {
                     what: "capacitance_nf",
                     value: capacitance_nf[i],

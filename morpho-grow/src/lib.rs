@@ -1,10 +1,48 @@
-//! # morpho-grow — growing neuron morphologies
+//! # morpho-grow — neuron morphologies for neuwon
 //!
-//! *Not built yet (see the project's issue on `morpho-grow`).* This crate will hold:
+//! What is built now:
 //!
-//! - the TREES growth algorithm (Cuntz et al. 2010): minimum-spanning-tree growth over carrier
-//!   points with a balancing factor between wiring cost and path length;
-//! - the ROOTS constraints (Bingham et al. 2020): growth inside and around obstacles and regions;
-//! - SWC input and output, so grown cells can be read by NEURON, Arbor and neuwon.
+//! - [`Morphology`]: sections (unbranched runs of 3-D points with diameters), each attached
+//!   with its x = 0 end to `parent(x)` as in NEURON; a builder for cylinders, frusta and
+//!   point lists that refuses bad geometry;
+//! - an SWC reader and writer ([`swc`]) with located errors (`file:line: problem`) and a
+//!   NEURON-Import3d-compatible soma interpretation (documented in `SWC.md`);
+//! - [`Discretisation`]: compartments with NEURON's node layout (segment centres plus
+//!   zero-area section-end nodes), NEURON-exact areas and axial resistances, nseg given per
+//!   section or globally, NEURON's d_lambda rule and a maximum compartment length.
 //!
-//! It will depend on no other workspace crate.
+//! **Not built yet:** the growth algorithm (TREES greedy growth with ROOTS constraints, see
+//! `/work/shared/specs/morpho-grow.md`); it comes in a later issue.
+//!
+//! Goals, in priority order: reproduce NEURON's geometry and node layout exactly; never panic
+//! on user input; stay a leaf crate (no other workspace crate).
+//!
+//! Units: µm, µm², MΩ, µS, Ω·cm, µF/cm², nF — named on every field.
+//!
+//! ```
+//! use morpho_grow::{CableParams, Discretisation, Morphology, SampleType};
+//! let mut m = Morphology::new();
+//! let soma = m.add_cylinder(SampleType::Soma, None, 20.0, 20.0)?;
+//! let dend = m.add_cylinder(SampleType::Basal, Some((soma, 1.0)), 200.0, 1.0)?;
+//! let d = Discretisation::new(&m, &[1, 9], &CableParams::uniform(&m, 100.0, 1.0))?;
+//! // root end node, soma centre, soma x=1 end, 9 dendrite centres, dendrite x=1 end
+//! assert_eq!(d.nodes().len(), 13);
+//! let soma_centre = d.node_at(0, soma, 0.5)?;
+//! assert!((d.nodes()[soma_centre as usize].area_um2 - std::f64::consts::PI * 400.0).abs() < 1e-9);
+//! assert_eq!(d.node_at(0, dend, 0.0)?, d.node_at(0, soma, 1.0)?);
+//! # Ok::<(), morpho_grow::MorphoError>(())
+//! ```
+
+mod discretise;
+mod error;
+mod geometry;
+mod morphology;
+pub mod swc;
+
+pub use discretise::{
+    lambda_f_um, nseg_d_lambda, nseg_max, nseg_max_length, nseg_uniform, CableParams,
+    Discretisation, Node, NodeKind, SectionNodes,
+};
+pub use error::{MorphoError, Result, SwcErrorKind};
+pub use geometry::Point3;
+pub use morphology::{Attachment, Morphology, SampleType, Section, SectionId};

@@ -1,0 +1,1 @@
+//! SWC (placeholder)

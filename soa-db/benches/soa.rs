@@ -19,25 +19,8 @@ use soa_db::{Attribute, Database, Handle};
 
 const N: usize = 1_000_000;
 
-soa_db::class! {
-    /// Benchmark object.
-    pub struct Particle {
-        /// Position.
-        x: f64 = 0.0,
-        /// Velocity.
-        v: f64 = 1.0,
-        /// Mass.
-        m: f64 = 1.0,
-    }
-}
-
-#[derive(Clone, Copy)]
-struct ParticleAos {
-    x: f64,
-    v: f64,
-    #[allow(dead_code)]
-    m: f64,
-}
+mod common;
+use common::{Particle, ParticleAos};
 
 fn column(c: &mut Criterion) {
     let mut db = Database::new();

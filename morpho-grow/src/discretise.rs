@@ -275,12 +275,22 @@ impl Discretisation {
         let cell = self.cells.len() as u32;
         let mut table: Vec<SectionNodes> = Vec::with_capacity(morph.len());
         let mut nodes = std::mem::take(&mut self.nodes);
-        for ((sid, sec), (&n, p)) in morph.ids().zip(morph.sections()).zip(nseg.iter().zip(params)) {
+        for ((sid, sec), (&n, p)) in morph
+            .ids()
+            .zip(morph.sections())
+            .zip(nseg.iter().zip(params))
+        {
             let pts = sec.points();
             let arcs = sec.arc_lengths_um();
             let l = sec.length_um();
             let factor = 4.0 * p.ra_ohm_cm / std::f64::consts::PI * 1e-2;
-            let bound = |k: u32| if k == n { l } else { l * f64::from(k) / f64::from(n) };
+            let bound = |k: u32| {
+                if k == n {
+                    l
+                } else {
+                    l * f64::from(k) / f64::from(n)
+                }
+            };
             let mid = |k: u32| l * (f64::from(k) + 0.5) / f64::from(n);
             let start = match sec.parent() {
                 None => {
@@ -297,10 +307,12 @@ impl Discretisation {
                     (nodes.len() - 1) as u32
                 }
                 Some(a) => {
-                    let pt = table.get(a.parent.index()).ok_or(MorphoError::UnknownSection {
-                        index: a.parent.index(),
-                        count: table.len(),
-                    })?;
+                    let pt = table
+                        .get(a.parent.index())
+                        .ok_or(MorphoError::UnknownSection {
+                            index: a.parent.index(),
+                            count: table.len(),
+                        })?;
                     lookup(pt, a.x)
                 }
             };

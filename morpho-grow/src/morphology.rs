@@ -265,7 +265,11 @@ impl Morphology {
         points: Vec<Point3>,
     ) -> Result<SectionId> {
         for p in &points {
-            for (what, v) in [("x coordinate (µm)", p.x), ("y coordinate (µm)", p.y), ("z coordinate (µm)", p.z)] {
+            for (what, v) in [
+                ("x coordinate (µm)", p.x),
+                ("y coordinate (µm)", p.y),
+                ("z coordinate (µm)", p.z),
+            ] {
                 if !v.is_finite() {
                     return Err(MorphoError::BadValue { what, value: v });
                 }

@@ -134,7 +134,11 @@ pub fn parse_samples(text: &str, file: &str) -> Result<Vec<SwcSample>> {
                     file,
                     line,
                     SwcErrorKind::MalformedNumber,
-                    format!("column {} ({}): expected an integer, found {t:?}", k + 1, COLUMNS.get(k).unwrap_or(&"?")),
+                    format!(
+                        "column {} ({}): expected an integer, found {t:?}",
+                        k + 1,
+                        COLUMNS.get(k).unwrap_or(&"?")
+                    ),
                 )
             })
         };
@@ -146,17 +150,31 @@ pub fn parse_samples(text: &str, file: &str) -> Result<Vec<SwcSample>> {
                     file,
                     line,
                     SwcErrorKind::MalformedNumber,
-                    format!("column {} ({}): expected a finite number, found {t:?}", k + 1, COLUMNS.get(k).unwrap_or(&"?")),
+                    format!(
+                        "column {} ({}): expected a finite number, found {t:?}",
+                        k + 1,
+                        COLUMNS.get(k).unwrap_or(&"?")
+                    ),
                 )),
             }
         };
         let id = int(0)?;
         if id < 0 {
-            return Err(swc_err(file, line, SwcErrorKind::BadId, format!("sample id {id} is negative; ids must be ≥ 0")));
+            return Err(swc_err(
+                file,
+                line,
+                SwcErrorKind::BadId,
+                format!("sample id {id} is negative; ids must be ≥ 0"),
+            ));
         }
         let kind = int(1)?;
         let kind = u32::try_from(kind).map_err(|_| {
-            swc_err(file, line, SwcErrorKind::BadType, format!("type code {kind} is not a non-negative integer"))
+            swc_err(
+                file,
+                line,
+                SwcErrorKind::BadType,
+                format!("type code {kind} is not a non-negative integer"),
+            )
         })?;
         let (x, y, z, radius) = (real(2)?, real(3)?, real(4)?, real(5)?);
         if radius <= 0.0 {
@@ -176,7 +194,16 @@ pub fn parse_samples(text: &str, file: &str) -> Result<Vec<SwcSample>> {
                 format!("parent {parent} of sample {id}; expected -1 (root) or a sample id"),
             ));
         }
-        out.push(SwcSample { id, kind, x, y, z, radius, parent, line });
+        out.push(SwcSample {
+            id,
+            kind,
+            x,
+            y,
+            z,
+            radius,
+            parent,
+            line,
+        });
     }
     Ok(out)
 }
@@ -216,7 +243,12 @@ struct Pending {
 impl<'a> Builder<'a> {
     fn new(s: &'a [SwcSample], file: &'a str, opts: SwcOptions) -> Result<Self> {
         if s.is_empty() {
-            return Err(swc_err(file, 0, SwcErrorKind::Empty, "no sample lines found".into()));
+            return Err(swc_err(
+                file,
+                0,
+                SwcErrorKind::Empty,
+                "no sample lines found".into(),
+            ));
         }
         let mut index: HashMap<i64, usize> = HashMap::with_capacity(s.len());
         for (k, smp) in s.iter().enumerate() {
@@ -244,11 +276,19 @@ impl<'a> Builder<'a> {
                     file,
                     smp.line,
                     SwcErrorKind::MissingParent,
-                    format!("parent {} of sample {} is not defined in the file", smp.parent, smp.id),
+                    format!(
+                        "parent {} of sample {} is not defined in the file",
+                        smp.parent, smp.id
+                    ),
                 ));
             };
             if p == k {
-                return Err(swc_err(file, smp.line, SwcErrorKind::Cycle, format!("sample {} is its own parent", smp.id)));
+                return Err(swc_err(
+                    file,
+                    smp.line,
+                    SwcErrorKind::Cycle,
+                    format!("sample {} is its own parent", smp.id),
+                ));
             }
             if opts.require_parent_first && p > k {
                 let pl = s.get(p).map_or(0, |x| x.line);
@@ -276,7 +316,14 @@ impl<'a> Builder<'a> {
                     Some(2) => break,
                     Some(1) => {
                         let pos = path.iter().position(|&q| q == k).unwrap_or(0);
-                        let line = path.get(pos..).unwrap_or(&[][..]).iter().filter_map(|&q| s.get(q)).map(|x: &SwcSample| x.line).min().unwrap_or(0);
+                        let line = path
+                            .get(pos..)
+                            .unwrap_or(&[][..])
+                            .iter()
+                            .filter_map(|&q| s.get(q))
+                            .map(|x: &SwcSample| x.line)
+                            .min()
+                            .unwrap_or(0);
                         let id = s.iter().find(|x| x.line == line).map_or(0, |x| x.id);
                         return Err(swc_err(
                             file,
@@ -328,11 +375,24 @@ impl<'a> Builder<'a> {
                 });
             }
         }
-        Ok(Self { s, file, children, roots, out })
+        Ok(Self {
+            s,
+            file,
+            children,
+            roots,
+            out,
+        })
     }
 
     fn smp(&self, k: usize) -> Result<&SwcSample> {
-        self.s.get(k).ok_or_else(|| swc_err(self.file, 0, SwcErrorKind::Empty, "internal index out of range".into()))
+        self.s.get(k).ok_or_else(|| {
+            swc_err(
+                self.file,
+                0,
+                SwcErrorKind::Empty,
+                "internal index out of range".into(),
+            )
+        })
     }
 
     fn is_soma(&self, k: usize) -> bool {
@@ -344,7 +404,11 @@ impl<'a> Builder<'a> {
     }
 
     fn soma_kids(&self, k: usize) -> Vec<usize> {
-        self.kids(k).iter().copied().filter(|&c| self.is_soma(c)).collect()
+        self.kids(k)
+            .iter()
+            .copied()
+            .filter(|&c| self.is_soma(c))
+            .collect()
     }
 
     fn build(mut self) -> Result<SwcMorphology> {
@@ -375,10 +439,15 @@ impl<'a> Builder<'a> {
             let ok = |k: usize| -> Option<f64> {
                 let p = self.s.get(k)?;
                 let dy = p.y - c.y;
-                ((p.x - c.x).abs() <= tol && (p.z - c.z).abs() <= tol && (dy.abs() - c.radius).abs() <= tol)
+                ((p.x - c.x).abs() <= tol
+                    && (p.z - c.z).abs() <= tol
+                    && (dy.abs() - c.radius).abs() <= tol)
                     .then_some(dy)
             };
-            if let (Some(a), Some(b)) = (sk.first().and_then(|&k| ok(k)), sk.get(1).and_then(|&k| ok(k))) {
+            if let (Some(a), Some(b)) = (
+                sk.first().and_then(|&k| ok(k)),
+                sk.get(1).and_then(|&k| ok(k)),
+            ) {
                 if a * b < 0.0 {
                     return Ok(SomaForm::ThreePoint);
                 }
@@ -387,8 +456,17 @@ impl<'a> Builder<'a> {
         Ok(SomaForm::MultiPoint)
     }
 
-    fn add_section(&mut self, kind: u32, attach: Option<(SectionId, f64)>, points: Vec<Point3>, ids: Vec<i64>) -> Result<SectionId> {
-        let id = self.out.morphology.add_points(SampleType::from_code(kind), attach, points)?;
+    fn add_section(
+        &mut self,
+        kind: u32,
+        attach: Option<(SectionId, f64)>,
+        points: Vec<Point3>,
+        ids: Vec<i64>,
+    ) -> Result<SectionId> {
+        let id = self
+            .out
+            .morphology
+            .add_points(SampleType::from_code(kind), attach, points)?;
         self.out.section_samples.push(ids);
         Ok(id)
     }
@@ -418,20 +496,39 @@ impl<'a> Builder<'a> {
                         let yb = self.s.get(b).map_or(0.0, |p| p.y);
                         ya.total_cmp(&yb)
                     });
-                    let (lo, hi) = (*self.smp(sk.first().copied().unwrap_or(root))?, *self.smp(sk.get(1).copied().unwrap_or(root))?);
-                    (vec![lo.point(), c.point(), hi.point()], vec![lo.id, c.id, hi.id], vec![sk.first().copied().unwrap_or(root), root, sk.get(1).copied().unwrap_or(root)])
+                    let (lo, hi) = (
+                        *self.smp(sk.first().copied().unwrap_or(root))?,
+                        *self.smp(sk.get(1).copied().unwrap_or(root))?,
+                    );
+                    (
+                        vec![lo.point(), c.point(), hi.point()],
+                        vec![lo.id, c.id, hi.id],
+                        vec![
+                            sk.first().copied().unwrap_or(root),
+                            root,
+                            sk.get(1).copied().unwrap_or(root),
+                        ],
+                    )
                 };
                 let soma = self.add_section(1, None, pts, ids)?;
                 for m in members {
                     for &ch in self.kids(m) {
                         if !self.is_soma(ch) {
-                            queue.push(Pending { first: ch, prepend: None, attach: Some((soma, 0.5)) });
+                            queue.push(Pending {
+                                first: ch,
+                                prepend: None,
+                                attach: Some((soma, 0.5)),
+                            });
                         }
                     }
                 }
             }
             SomaForm::NoSoma | SomaForm::MultiPoint => {
-                queue.push(Pending { first: root, prepend: None, attach: None });
+                queue.push(Pending {
+                    first: root,
+                    prepend: None,
+                    attach: None,
+                });
             }
         }
         // depth-first, children in file order, parents before children
@@ -454,9 +551,8 @@ impl<'a> Builder<'a> {
         loop {
             let next = if soma {
                 let sk = self.soma_kids(cur);
-                if cur == p.first && is_root {
-                    sk.first().copied()
-                } else if sk.len() == 1 {
+                // the root continues through its first soma child; others only when unbranched
+                if (cur == p.first && is_root) || sk.len() == 1 {
                     sk.first().copied()
                 } else {
                     None
@@ -472,8 +568,9 @@ impl<'a> Builder<'a> {
                     None
                 }
             };
+            // cycles were refused in `new`, so a run always ends
             match next {
-                Some(n) if !run.contains(&n) => {
+                Some(n) if run.len() <= self.s.len() => {
                     run.push(n);
                     cur = n;
                 }
@@ -488,9 +585,10 @@ impl<'a> Builder<'a> {
             ids.push(smp.id);
         }
         let length: f64 = points.windows(2).map(|w| w[0].distance(&w[1])).sum();
-        let has_branches = run.iter().enumerate().any(|(i, &k)| {
-            self.kids(k).iter().any(|c| run.get(i + 1) != Some(c))
-        });
+        let has_branches = run
+            .iter()
+            .enumerate()
+            .any(|(i, &k)| self.kids(k).iter().any(|c| run.get(i + 1) != Some(c)));
         if points.len() < 2 || length <= 0.0 {
             if has_branches {
                 return Err(swc_err(
@@ -518,14 +616,30 @@ impl<'a> Builder<'a> {
                 let child = *self.smp(c)?;
                 let child_soma = child.kind == 1;
                 let pend = if i == last {
-                    let d = if soma && !child_soma { 2.0 * child.radius } else { 2.0 * ks.radius };
-                    Pending { first: c, prepend: Some(Point3::new(ks.x, ks.y, ks.z, d)), attach: Some((sec, 1.0)) }
+                    let d = if soma && !child_soma {
+                        2.0 * child.radius
+                    } else {
+                        2.0 * ks.radius
+                    };
+                    Pending {
+                        first: c,
+                        prepend: Some(Point3::new(ks.x, ks.y, ks.z, d)),
+                        attach: Some((sec, 1.0)),
+                    }
                 } else if i == 0 && is_root {
                     let prepend = (child_soma || !soma).then(|| ks.point());
-                    Pending { first: c, prepend, attach: Some((sec, 0.0)) }
+                    Pending {
+                        first: c,
+                        prepend,
+                        attach: Some((sec, 0.0)),
+                    }
                 } else {
                     // interior sample: only possible on soma runs (NEURON: soma(0.5), wire)
-                    Pending { first: c, prepend: None, attach: Some((sec, 0.5)) }
+                    Pending {
+                        first: c,
+                        prepend: None,
+                        attach: Some((sec, 0.5)),
+                    }
                 };
                 branches.push(pend);
             }
@@ -550,7 +664,10 @@ pub fn write_swc(morph: &Morphology) -> String {
         let mut parent_id = -1i64;
         let mut skip_first = false;
         if let Some(a) = sec.parent() {
-            if let (Some(ps), Some(pids)) = (morph.sections().get(a.parent.index()), ids.get(a.parent.index())) {
+            if let (Some(ps), Some(pids)) = (
+                morph.sections().get(a.parent.index()),
+                ids.get(a.parent.index()),
+            ) {
                 let target = a.x * ps.length_um();
                 let arcs = ps.arc_lengths_um();
                 let best = (0..arcs.len())
@@ -568,14 +685,22 @@ pub fn write_swc(morph: &Morphology) -> String {
                     let parent_soma = ps.kind() == SampleType::Soma;
                     let child_soma = sec.kind() == SampleType::Soma;
                     let prepends = (a.x == 1.0 && j + 1 == arcs.len())
-                        || (a.x == 0.0 && j == 0 && ps.parent().is_none() && (child_soma || !parent_soma));
-                    if let (Some(pp), Some(first), true) = (ps.points().get(j), pts.first(), prepends) {
+                        || (a.x == 0.0
+                            && j == 0
+                            && ps.parent().is_none()
+                            && (child_soma || !parent_soma));
+                    if let (Some(pp), Some(first), true) =
+                        (ps.points().get(j), pts.first(), prepends)
+                    {
                         let regenerated = if parent_soma && !child_soma {
                             pts.get(1).map_or(f64::NAN, |p| p.diam)
                         } else {
                             pp.diam
                         };
-                        skip_first = pp.x == first.x && pp.y == first.y && pp.z == first.z && regenerated == first.diam;
+                        skip_first = pp.x == first.x
+                            && pp.y == first.y
+                            && pp.z == first.z
+                            && regenerated == first.diam;
                     }
                 }
             }
@@ -586,7 +711,15 @@ pub fn write_swc(morph: &Morphology) -> String {
                 sec_ids.push(parent_id);
                 continue;
             }
-            let _ = writeln!(out, "{next} {} {} {} {} {} {parent_id}", sec.kind().code(), p.x, p.y, p.z, 0.5 * p.diam);
+            let _ = writeln!(
+                out,
+                "{next} {} {} {} {} {} {parent_id}",
+                sec.kind().code(),
+                p.x,
+                p.y,
+                p.z,
+                0.5 * p.diam
+            );
             sec_ids.push(next);
             parent_id = next;
             next += 1;

@@ -25,8 +25,17 @@ fn cylinder_area_and_ri_closed_forms() {
     for i in 0..4 {
         let n = &d.nodes()[(sn.first_centre + i) as usize];
         assert!(close(n.area_um2, PI * 2.0 * 25.0, 1e-12));
-        let expect = if i == 0 { r_cyl(150.0, 12.5, 2.0) } else { r_cyl(150.0, 25.0, 2.0) };
-        assert!(close(n.r_axial_mohm, expect, 1e-12), "{} vs {}", n.r_axial_mohm, expect);
+        let expect = if i == 0 {
+            r_cyl(150.0, 12.5, 2.0)
+        } else {
+            r_cyl(150.0, 25.0, 2.0)
+        };
+        assert!(
+            close(n.r_axial_mohm, expect, 1e-12),
+            "{} vs {}",
+            n.r_axial_mohm,
+            expect
+        );
         assert!(close(n.x, (i as f64 + 0.5) / 4.0, 1e-15));
         // capacitance nF = cm·area·1e-5
         assert!(close(n.capacitance_nf(), PI * 50.0 * 1e-5, 1e-12));
@@ -39,7 +48,10 @@ fn cylinder_area_and_ri_closed_forms() {
     assert!(close(end.r_axial_mohm, 5.968_310_365_946_075, 1e-12));
     assert!(close(end.g_axial_us(), 1.0 / 5.968_310_365_946_075, 1e-12));
     let root = &d.nodes()[sn.start as usize];
-    assert_eq!((root.kind, root.parent, root.area_um2), (NodeKind::End0, None, 0.0));
+    assert_eq!(
+        (root.kind, root.parent, root.area_um2),
+        (NodeKind::End0, None, 0.0)
+    );
 }
 
 #[test]
@@ -48,7 +60,8 @@ fn frustum_area_and_ri_closed_forms() {
     let (l, d0, d1, ra) = (30.0, 4.0, 2.0, 100.0);
     let mut m = Morphology::new();
     m.add_frustum(SampleType::Apical, None, l, d0, d1).unwrap();
-    let lateral = |a: f64, b: f64, h: f64| PI * (a + b) / 2.0 * (h * h + (a - b).powi(2) / 4.0).sqrt();
+    let lateral =
+        |a: f64, b: f64, h: f64| PI * (a + b) / 2.0 * (h * h + (a - b).powi(2) / 4.0).sqrt();
     let dia = |s: f64| d0 + (d1 - d0) * s / l;
     // ∫dx/d² over a linear piece = h/(d_a·d_b)
     let rint = |s0: f64, s1: f64| 4.0 * ra / PI * 1e-2 * (s1 - s0) / (dia(s0) * dia(s1));
@@ -59,7 +72,11 @@ fn frustum_area_and_ri_closed_forms() {
     let three = Discretisation::new(&m, &[3], &CableParams::uniform(&m, ra, 1.0)).unwrap();
     for i in 0..3 {
         let s0 = 10.0 * i as f64;
-        assert!(close(three.nodes()[1 + i].area_um2, lateral(dia(s0), dia(s0 + 10.0), 10.0), 1e-12));
+        assert!(close(
+            three.nodes()[1 + i].area_um2,
+            lateral(dia(s0), dia(s0 + 10.0), 10.0),
+            1e-12
+        ));
     }
     assert!(close(three.nodes()[2].r_axial_mohm, rint(5.0, 15.0), 1e-12));
     // total area is independent of nseg
@@ -83,7 +100,11 @@ fn piecewise_points_split_across_segments() {
     let seg = 20.0 / 3.0;
     let annulus = PI * (1.0 - 0.25);
     assert!(close(d.nodes()[1].area_um2, PI * 2.0 * seg, 1e-12));
-    assert!(close(d.nodes()[2].area_um2, PI * 2.0 * (10.0 - seg) + annulus + PI * (2.0 * seg - 10.0), 1e-12));
+    assert!(close(
+        d.nodes()[2].area_um2,
+        PI * 2.0 * (10.0 - seg) + annulus + PI * (2.0 * seg - 10.0),
+        1e-12
+    ));
     assert!(close(d.nodes()[3].area_um2, PI * seg, 1e-12));
     // node 2's path: 10/3 µm of d=2 from the centre of seg 0 to the boundary, then
     // 10 - 20/3 = 10/3 µm of d=2 and 10/3 µm... : from 10/3 to 10 (d 2) and 10 to 10 (d 1)
@@ -109,14 +130,20 @@ fn hh_axon_positions_and_end_resistance() {
     // reference/hh_axon/model.md: L 10000, d 1, Ra 100, nseg 501/1503/2505; recordings at
     // x = 0.250499 / 0.5 / 0.749501 are centres of segments 125/250/375 of 501 and remain centres.
     let mut m = Morphology::new();
-    let ax = m.add_cylinder(SampleType::Axon, None, 10000.0, 1.0).unwrap();
+    let ax = m
+        .add_cylinder(SampleType::Axon, None, 10000.0, 1.0)
+        .unwrap();
     for (nseg, factor) in [(501u32, 1u32), (1503, 3), (2505, 5)] {
         let d = Discretisation::new(&m, &[nseg], &CableParams::uniform(&m, 100.0, 1.0)).unwrap();
         assert_eq!(d.nodes().len(), nseg as usize + 2);
         let sn = d.section_nodes(0, ax).unwrap();
         for (x, seg501) in [(0.250499, 125u32), (0.5, 250), (0.749501, 375)] {
             let node = d.node_at(0, ax, x).unwrap();
-            assert_eq!(node - sn.first_centre, seg501 * factor + (factor - 1) / 2, "x={x} nseg={nseg}");
+            assert_eq!(
+                node - sn.first_centre,
+                seg501 * factor + (factor - 1) / 2,
+                "x={x} nseg={nseg}"
+            );
             assert!((d.nodes()[node as usize].x - x).abs() < 1e-6);
         }
         // x = 0 is the zero-area root node, joined to centre 0 by half a segment
@@ -124,8 +151,15 @@ fn hh_axon_positions_and_end_resistance() {
         assert_eq!(d.nodes()[n0 as usize].kind, NodeKind::End0);
         let c0 = &d.nodes()[sn.first_centre as usize];
         assert_eq!(c0.parent, Some(n0));
-        assert!(close(c0.r_axial_mohm, r_cyl(100.0, 10000.0 / nseg as f64 / 2.0, 1.0), 1e-12));
-        assert_eq!(d.nodes()[d.node_at(0, ax, 1.0).unwrap() as usize].kind, NodeKind::End1);
+        assert!(close(
+            c0.r_axial_mohm,
+            r_cyl(100.0, 10000.0 / nseg as f64 / 2.0, 1.0),
+            1e-12
+        ));
+        assert_eq!(
+            d.nodes()[d.node_at(0, ax, 1.0).unwrap() as usize].kind,
+            NodeKind::End1
+        );
     }
 }
 
@@ -165,8 +199,12 @@ fn dc_solve(d: &Discretisation, g_s_per_cm2: f64, inj: usize, i_na: f64) -> Vec<
 fn passive_y() -> (Morphology, [SectionId; 3]) {
     let mut m = Morphology::new();
     let trunk = m.add_cylinder(SampleType::Basal, None, 200.0, 2.0).unwrap();
-    let c1 = m.add_cylinder(SampleType::Basal, Some((trunk, 1.0)), 150.0, 1.0).unwrap();
-    let c2 = m.add_cylinder(SampleType::Basal, Some((trunk, 1.0)), 300.0, 0.5).unwrap();
+    let c1 = m
+        .add_cylinder(SampleType::Basal, Some((trunk, 1.0)), 150.0, 1.0)
+        .unwrap();
+    let c2 = m
+        .add_cylinder(SampleType::Basal, Some((trunk, 1.0)), 300.0, 0.5)
+        .unwrap();
     (m, [trunk, c1, c2])
 }
 
@@ -187,16 +225,27 @@ fn passive_y_layout_and_steady_state() {
     let sites = [
         (tip, 31.42972, 31.43024),
         (bp as usize, 23.16152, 23.16174),
-        (d.node_at(0, trunk, 0.0).unwrap() as usize, 22.26497, 22.26516),
+        (
+            d.node_at(0, trunk, 0.0).unwrap() as usize,
+            22.26497,
+            22.26516,
+        ),
         (d.node_at(0, c2, 1.0).unwrap() as usize, 16.75790, 16.75808),
     ];
     for (node, analytic, neuron) in sites {
         // vs analytic: discretisation error only; vs NEURON: NEURON is 10 τm into the step, so
         // it sits ≈ e^-10·ΔV ≈ 1.4e-3 mV below its own DC value.
-        assert!((v[node] - analytic).abs() < 2e-3, "{} vs {analytic}", v[node]);
+        assert!(
+            (v[node] - analytic).abs() < 2e-3,
+            "{} vs {analytic}",
+            v[node]
+        );
         let below = v[node] - neuron;
         assert!(below > 0.0 && below < 2e-3, "{} vs {neuron}", v[node]);
-        println!("passive_y node {node}: dc {:.5} analytic {analytic} NEURON(t=105) {neuron}", v[node]);
+        println!(
+            "passive_y node {node}: dc {:.5} analytic {analytic} NEURON(t=105) {neuron}",
+            v[node]
+        );
     }
     // input resistance at the tip: analytic 628.594 MΩ
     assert!((v[tip] / 0.05 - 628.594).abs() < 0.05);
@@ -208,23 +257,36 @@ fn ball_and_stick_and_ring10_layout() {
     // dend(0) on soma(1); synapse at x = 16.5/21 = centre of segment 16 (of 21) / 82 (of 105).
     let mut m = Morphology::new();
     let soma = m.add_cylinder(SampleType::Soma, None, 20.0, 20.0).unwrap();
-    let dend = m.add_cylinder(SampleType::Basal, Some((soma, 1.0)), 500.0, 2.0).unwrap();
+    let dend = m
+        .add_cylinder(SampleType::Basal, Some((soma, 1.0)), 500.0, 2.0)
+        .unwrap();
     for (nseg, seg) in [(21u32, 16u32), (105, 82)] {
         let d = Discretisation::new(&m, &[1, nseg], &CableParams::uniform(&m, 100.0, 1.0)).unwrap();
         assert_eq!(d.nodes().len(), 1 + nseg as usize + 3);
         let sn = d.section_nodes(0, dend).unwrap();
-        assert_eq!(d.node_at(0, dend, 16.5 / 21.0).unwrap(), sn.first_centre + seg);
+        assert_eq!(
+            d.node_at(0, dend, 16.5 / 21.0).unwrap(),
+            sn.first_centre + seg
+        );
         assert_eq!(sn.start, d.node_at(0, soma, 1.0).unwrap());
         // soma centre → soma(1) end: half the soma; soma(1) → dend centre 0: half a dend segment
         let end = &d.nodes()[sn.start as usize];
         assert!(close(end.r_axial_mohm, r_cyl(100.0, 10.0, 20.0), 1e-12));
-        assert!(close(d.nodes()[sn.first_centre as usize].r_axial_mohm, r_cyl(100.0, 250.0 / nseg as f64, 2.0), 1e-12));
+        assert!(close(
+            d.nodes()[sn.first_centre as usize].r_axial_mohm,
+            r_cyl(100.0, 250.0 / nseg as f64, 2.0),
+            1e-12
+        ));
     }
     // ring10: 10 identical cells, soma 20×20 nseg 1 + dend 200×1 nseg 9; synapse dend(0.5) =
     // centre of segment 4 of 9; "10 compartments per cell".
     let mut cell = Morphology::new();
-    let soma = cell.add_cylinder(SampleType::Soma, None, 20.0, 20.0).unwrap();
-    let dend = cell.add_cylinder(SampleType::Basal, Some((soma, 1.0)), 200.0, 1.0).unwrap();
+    let soma = cell
+        .add_cylinder(SampleType::Soma, None, 20.0, 20.0)
+        .unwrap();
+    let dend = cell
+        .add_cylinder(SampleType::Basal, Some((soma, 1.0)), 200.0, 1.0)
+        .unwrap();
     let params = CableParams::uniform(&cell, 100.0, 1.0);
     let one = Discretisation::new(&cell, &[1, 9], &params).unwrap();
     let mut ring = Discretisation::default();
@@ -232,8 +294,14 @@ fn ball_and_stick_and_ring10_layout() {
         ring.append(&one);
     }
     assert_eq!(ring.cell_count(), 10);
-    assert_eq!(ring.nodes().iter().filter(|n| n.area_um2 > 0.0).count(), 100);
-    assert_eq!(ring.nodes().iter().filter(|n| n.parent.is_none()).count(), 10);
+    assert_eq!(
+        ring.nodes().iter().filter(|n| n.area_um2 > 0.0).count(),
+        100
+    );
+    assert_eq!(
+        ring.nodes().iter().filter(|n| n.parent.is_none()).count(),
+        10
+    );
     for (k, n) in ring.nodes().iter().enumerate() {
         if let Some(p) = n.parent {
             assert!((p as usize) < k);
@@ -258,8 +326,12 @@ fn ball_and_stick_and_ring10_layout() {
 fn lookup_edge_cases() {
     let mut m = Morphology::new();
     let a = m.add_cylinder(SampleType::Basal, None, 100.0, 1.0).unwrap();
-    let b = m.add_cylinder(SampleType::Basal, Some((a, 0.3)), 50.0, 1.0).unwrap();
-    let c = m.add_cylinder(SampleType::Basal, Some((b, 0.0)), 50.0, 1.0).unwrap();
+    let b = m
+        .add_cylinder(SampleType::Basal, Some((a, 0.3)), 50.0, 1.0)
+        .unwrap();
+    let c = m
+        .add_cylinder(SampleType::Basal, Some((b, 0.0)), 50.0, 1.0)
+        .unwrap();
     let d = Discretisation::new(&m, &[4, 2, 1], &CableParams::uniform(&m, 100.0, 1.0)).unwrap();
     let sa = d.section_nodes(0, a).unwrap();
     // boundaries go to the distal segment: 0.25 → seg 1, 0.5 → seg 2; 1-1e-12 → last
@@ -272,40 +344,97 @@ fn lookup_edge_cases() {
     assert_eq!(d.node_at(0, b, 0.0).unwrap(), sa.first_centre + 1);
     // c attached at b(0) → whatever b(0) is: a's segment 1 centre
     assert_eq!(d.node_at(0, c, 0.0).unwrap(), sa.first_centre + 1);
-    assert!(matches!(d.node_at(0, a, 1.5), Err(MorphoError::BadX { .. })));
-    assert!(matches!(d.node_at(0, a, f64::NAN), Err(MorphoError::BadX { .. })));
-    assert!(matches!(d.node_at(0, a, -0.0), Ok(_)));
-    assert!(matches!(d.node_at(0, SectionId(9), 0.5), Err(MorphoError::UnknownSection { .. })));
+    assert!(matches!(
+        d.node_at(0, a, 1.5),
+        Err(MorphoError::BadX { .. })
+    ));
+    assert!(matches!(
+        d.node_at(0, a, f64::NAN),
+        Err(MorphoError::BadX { .. })
+    ));
+    assert_eq!(d.node_at(0, a, -0.0).unwrap(), sa.start);
+    assert!(matches!(
+        d.node_at(0, SectionId(9), 0.5),
+        Err(MorphoError::UnknownSection { .. })
+    ));
     assert!(d.node_at(3, a, 0.5).is_err());
 }
 
 #[test]
 fn builder_rejects_bad_geometry() {
     let mut m = Morphology::new();
-    for (l, d) in [(0.0, 1.0), (-1.0, 1.0), (f64::NAN, 1.0), (1.0, 0.0), (1.0, f64::INFINITY), (1.0, -2.0)] {
-        assert!(matches!(m.add_cylinder(SampleType::Basal, None, l, d), Err(MorphoError::BadValue { .. })), "{l} {d}");
+    for (l, d) in [
+        (0.0, 1.0),
+        (-1.0, 1.0),
+        (f64::NAN, 1.0),
+        (1.0, 0.0),
+        (1.0, f64::INFINITY),
+        (1.0, -2.0),
+    ] {
+        assert!(
+            matches!(
+                m.add_cylinder(SampleType::Basal, None, l, d),
+                Err(MorphoError::BadValue { .. })
+            ),
+            "{l} {d}"
+        );
     }
     let s = m.add_cylinder(SampleType::Soma, None, 10.0, 10.0).unwrap();
-    assert!(matches!(m.add_cylinder(SampleType::Basal, Some((s, 1.01)), 1.0, 1.0), Err(MorphoError::BadX { .. })));
-    assert!(matches!(m.add_cylinder(SampleType::Basal, Some((s, -0.1)), 1.0, 1.0), Err(MorphoError::BadX { .. })));
+    assert!(matches!(
+        m.add_cylinder(SampleType::Basal, Some((s, 1.01)), 1.0, 1.0),
+        Err(MorphoError::BadX { .. })
+    ));
+    assert!(matches!(
+        m.add_cylinder(SampleType::Basal, Some((s, -0.1)), 1.0, 1.0),
+        Err(MorphoError::BadX { .. })
+    ));
     assert!(matches!(
         m.add_cylinder(SampleType::Basal, Some((SectionId(7), 0.5)), 1.0, 1.0),
         Err(MorphoError::UnknownSection { index: 7, count: 1 })
     ));
-    assert!(matches!(m.add_frustum(SampleType::Basal, None, 1.0, 1.0, 0.0), Err(MorphoError::BadValue { .. })));
+    assert!(matches!(
+        m.add_frustum(SampleType::Basal, None, 1.0, 1.0, 0.0),
+        Err(MorphoError::BadValue { .. })
+    ));
     let p = Point3::new(1.0, 1.0, 1.0, 1.0);
-    assert!(matches!(m.add_points(SampleType::Basal, None, vec![p]), Err(MorphoError::DegenerateSection { .. })));
-    assert!(matches!(m.add_points(SampleType::Basal, None, vec![p, p]), Err(MorphoError::DegenerateSection { .. })));
+    assert!(matches!(
+        m.add_points(SampleType::Basal, None, vec![p]),
+        Err(MorphoError::DegenerateSection { .. })
+    ));
+    assert!(matches!(
+        m.add_points(SampleType::Basal, None, vec![p, p]),
+        Err(MorphoError::DegenerateSection { .. })
+    ));
     let q = Point3::new(f64::NAN, 0.0, 0.0, 1.0);
-    assert!(matches!(m.add_points(SampleType::Basal, None, vec![p, q]), Err(MorphoError::BadValue { .. })));
+    assert!(matches!(
+        m.add_points(SampleType::Basal, None, vec![p, q]),
+        Err(MorphoError::BadValue { .. })
+    ));
     // names
-    let d0 = m.add_cylinder(SampleType::Basal, Some((s, 0.5)), 10.0, 1.0).unwrap();
-    let d1 = m.add_cylinder(SampleType::Basal, Some((s, 0.5)), 10.0, 1.0).unwrap();
-    let ax = m.add_cylinder(SampleType::Axon, Some((s, 0.0)), 10.0, 1.0).unwrap();
-    let o = m.add_cylinder(SampleType::Other(7), Some((s, 0.0)), 10.0, 1.0).unwrap();
-    let names: Vec<_> = [s, d0, d1, ax, o].iter().map(|i| m.section(*i).unwrap().name().to_string()).collect();
-    assert_eq!(names, ["soma[0]", "dend[0]", "dend[1]", "axon[0]", "type7[0]"]);
-    assert!(matches!(m.set_name(d1, "dend[0]"), Err(MorphoError::DuplicateName(_))));
+    let d0 = m
+        .add_cylinder(SampleType::Basal, Some((s, 0.5)), 10.0, 1.0)
+        .unwrap();
+    let d1 = m
+        .add_cylinder(SampleType::Basal, Some((s, 0.5)), 10.0, 1.0)
+        .unwrap();
+    let ax = m
+        .add_cylinder(SampleType::Axon, Some((s, 0.0)), 10.0, 1.0)
+        .unwrap();
+    let o = m
+        .add_cylinder(SampleType::Other(7), Some((s, 0.0)), 10.0, 1.0)
+        .unwrap();
+    let names: Vec<_> = [s, d0, d1, ax, o]
+        .iter()
+        .map(|i| m.section(*i).unwrap().name().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        ["soma[0]", "dend[0]", "dend[1]", "axon[0]", "type7[0]"]
+    );
+    assert!(matches!(
+        m.set_name(d1, "dend[0]"),
+        Err(MorphoError::DuplicateName(_))
+    ));
     m.set_name(d1, "oblique").unwrap();
     assert_eq!(m.find("oblique"), Some(d1));
     // the child starts where it is attached
@@ -313,7 +442,10 @@ fn builder_rejects_bad_geometry() {
     assert_eq!((p0.x, p0.y, p0.z), (5.0, 0.0, 0.0));
     // nseg / params list checks
     let params = CableParams::uniform(&m, 100.0, 1.0);
-    assert!(matches!(Discretisation::new(&m, &[1], &params), Err(MorphoError::LengthMismatch { .. })));
+    assert!(matches!(
+        Discretisation::new(&m, &[1], &params),
+        Err(MorphoError::LengthMismatch { .. })
+    ));
     assert!(matches!(
         Discretisation::new(&m, &[1, 0, 1, 1, 1], &params),
         Err(MorphoError::ZeroNseg { section: 1 })
@@ -328,24 +460,48 @@ fn d_lambda_and_max_length_by_hand() {
     // c2 300/19.947=15.04 → 7 → 15; hh_axon 10000/28.209=354.5 → 177 → 355.
     let (m, _) = passive_y();
     let p = CableParams::uniform(&m, 100.0, 1.0);
-    assert!(close(lambda_f_um(&m.sections()[0], p[0], 100.0).unwrap(), 398.942_280_4, 1e-8));
+    assert!(close(
+        lambda_f_um(&m.sections()[0], p[0], 100.0).unwrap(),
+        398.942_280_4,
+        1e-8
+    ));
     assert_eq!(nseg_d_lambda(&m, &p, 0.1, 100.0).unwrap(), vec![5, 7, 15]);
     let mut ax = Morphology::new();
-    ax.add_cylinder(SampleType::Axon, None, 10000.0, 1.0).unwrap();
-    assert_eq!(nseg_d_lambda(&ax, &CableParams::uniform(&ax, 100.0, 1.0), 0.1, 100.0).unwrap(), vec![355]);
+    ax.add_cylinder(SampleType::Axon, None, 10000.0, 1.0)
+        .unwrap();
+    assert_eq!(
+        nseg_d_lambda(&ax, &CableParams::uniform(&ax, 100.0, 1.0), 0.1, 100.0).unwrap(),
+        vec![355]
+    );
     // a short soma gets 1
     let mut s = Morphology::new();
     s.add_cylinder(SampleType::Soma, None, 20.0, 20.0).unwrap();
-    assert_eq!(nseg_d_lambda(&s, &CableParams::uniform(&s, 100.0, 1.0), 0.1, 100.0).unwrap(), vec![1]);
+    assert_eq!(
+        nseg_d_lambda(&s, &CableParams::uniform(&s, 100.0, 1.0), 0.1, 100.0).unwrap(),
+        vec![1]
+    );
     // tapered: 3-D points use the piecewise mean diameter. Frustum 4→2 over 300 µm as 2 points:
     // Σ Δx/√(d1+d2) = 300/√6; lam = that·√2·1e-5·√(4π·100·100) → λ_f = L/lam
     let mut t = Morphology::new();
-    t.add_frustum(SampleType::Basal, None, 300.0, 4.0, 2.0).unwrap();
+    t.add_frustum(SampleType::Basal, None, 300.0, 4.0, 2.0)
+        .unwrap();
     let k = 2f64.sqrt() * 1e-5 * (4.0 * PI * 100.0 * 100.0f64).sqrt();
     let lam = 300.0 / (300.0 / 6f64.sqrt() * k);
-    assert!(close(lambda_f_um(&t.sections()[0], CableParams::uniform(&t, 100.0, 1.0)[0], 100.0).unwrap(), lam, 1e-12));
+    assert!(close(
+        lambda_f_um(
+            &t.sections()[0],
+            CableParams::uniform(&t, 100.0, 1.0)[0],
+            100.0
+        )
+        .unwrap(),
+        lam,
+        1e-12
+    ));
     // lam = 1e5·√(3/(4π·1e4)) = 488.603 → 300/48.86 = 6.14 → int(3.52)=3 → 7
-    assert_eq!(nseg_d_lambda(&t, &CableParams::uniform(&t, 100.0, 1.0), 0.1, 100.0).unwrap(), vec![7]);
+    assert_eq!(
+        nseg_d_lambda(&t, &CableParams::uniform(&t, 100.0, 1.0), 0.1, 100.0).unwrap(),
+        vec![7]
+    );
     // maximum compartment length
     assert_eq!(nseg_max_length(&m, 20.0).unwrap(), vec![10, 8, 15]);
     assert_eq!(nseg_max_length(&m, 1000.0).unwrap(), vec![1, 1, 1]);
@@ -368,8 +524,16 @@ fn read_samples(text: &str) -> HashMap<i64, Sample> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let f: Vec<f64> = line.split_whitespace().map(|t| t.parse().unwrap()).collect();
-        out.insert(f[0] as i64, Sample { p: Point3::new(f[2], f[3], f[4], 2.0 * f[5]) });
+        let f: Vec<f64> = line
+            .split_whitespace()
+            .map(|t| t.parse().unwrap())
+            .collect();
+        out.insert(
+            f[0] as i64,
+            Sample {
+                p: Point3::new(f[2], f[3], f[4], 2.0 * f[5]),
+            },
+        );
     }
     out
 }
@@ -377,9 +541,19 @@ fn read_samples(text: &str) -> HashMap<i64, Sample> {
 /// Build the NEURON sections from the section table (each section = its own run of samples,
 /// attached at parent(parent_x)), discretise with NEURON's nseg, and compare every segment's
 /// area with NEURON's.
-fn compare_cell(swc: &str, sections_csv: &str, areas_csv: &str, expect_sections: usize, expect_segments: usize) -> (f64, f64, f64) {
+fn compare_cell(
+    swc: &str,
+    sections_csv: &str,
+    areas_csv: &str,
+    expect_sections: usize,
+    expect_segments: usize,
+) -> (f64, f64, f64) {
     let samples = read_samples(swc);
-    let rows: Vec<Vec<String>> = sections_csv.lines().skip(1).map(|l| l.split(',').map(String::from).collect()).collect();
+    let rows: Vec<Vec<String>> = sections_csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect();
     let mut m = Morphology::new();
     let mut ids: HashMap<String, SectionId> = HashMap::new();
     let mut nseg = Vec::new();
@@ -409,8 +583,20 @@ fn compare_cell(swc: &str, sections_csv: &str, areas_csv: &str, expect_sections:
     // section L and area vs NEURON's table
     for r in &rows {
         let s = m.section(ids[&r[0]]).unwrap();
-        assert!((s.length_um() - r[4].parse::<f64>().unwrap()).abs() < 1e-3, "{} L {} vs {}", r[0], s.length_um(), r[4]);
-        assert!(close(s.area_um2(), r[9].parse().unwrap(), 1e-4), "{} area {} vs {}", r[0], s.area_um2(), r[9]);
+        assert!(
+            (s.length_um() - r[4].parse::<f64>().unwrap()).abs() < 1e-3,
+            "{} L {} vs {}",
+            r[0],
+            s.length_um(),
+            r[4]
+        );
+        assert!(
+            close(s.area_um2(), r[9].parse().unwrap(), 1e-4),
+            "{} area {} vs {}",
+            r[0],
+            s.area_um2(),
+            r[9]
+        );
     }
     let d = Discretisation::new(&m, &nseg, &CableParams::uniform(&m, 100.0, 1.0)).unwrap();
     let mut worst = 0.0f64;
@@ -428,7 +614,10 @@ fn compare_cell(swc: &str, sections_csv: &str, areas_csv: &str, expect_sections:
         count += 1;
     }
     assert_eq!(count, expect_segments);
-    assert_eq!(d.nodes().iter().filter(|n| !n.is_end_node()).count(), expect_segments);
+    assert_eq!(
+        d.nodes().iter().filter(|n| !n.is_end_node()).count(),
+        expect_segments
+    );
     (worst, ours, neuron)
 }
 

@@ -13,7 +13,12 @@ fn err_at(text: &str, opts: SwcOptions) -> (usize, SwcErrorKind, String) {
     match parse_swc(text, "cell.swc", opts) {
         Err(e @ MorphoError::Swc { .. }) => {
             let shown = e.to_string();
-            let MorphoError::Swc { line, kind, file, .. } = e else { unreachable!() };
+            let MorphoError::Swc {
+                line, kind, file, ..
+            } = e
+            else {
+                unreachable!()
+            };
             assert_eq!(file, "cell.swc");
             assert!(shown.starts_with(&format!("cell.swc:{line}: ")), "{shown}");
             (line, kind, shown)
@@ -37,33 +42,75 @@ fn located_errors() {
     let d = SwcOptions::default();
     let (l, k, msg) = err_at("1 1 0 0 0 5 -1\n# c\n2 3 0 abc 0 1 1\n", d);
     assert_eq!((l, k), (3, SwcErrorKind::MalformedNumber));
-    assert!(msg.contains("column 4 (y)") && msg.contains("\"abc\""), "{msg}");
-    assert_eq!(err_at("1 1 0 0 0 5 -1\n2 3 0 NaN 0 1 1\n", d).1, SwcErrorKind::MalformedNumber);
-    assert_eq!(err_at("1 1 0 0 0 5 -1\n2 3 0 inf 0 1 1\n", d).1, SwcErrorKind::MalformedNumber);
+    assert!(
+        msg.contains("column 4 (y)") && msg.contains("\"abc\""),
+        "{msg}"
+    );
+    assert_eq!(
+        err_at("1 1 0 0 0 5 -1\n2 3 0 NaN 0 1 1\n", d).1,
+        SwcErrorKind::MalformedNumber
+    );
+    assert_eq!(
+        err_at("1 1 0 0 0 5 -1\n2 3 0 inf 0 1 1\n", d).1,
+        SwcErrorKind::MalformedNumber
+    );
     assert_eq!(err_at("1 1 0 0 0 5 -1\n2.0 3 0 1 0 1 1\n", d).0, 2);
     let (l, k, msg) = err_at("1 1 0 0 0 5 -1\n2 3 0 1 0 1\n", d);
     assert_eq!((l, k), (2, SwcErrorKind::ColumnCount));
     assert!(msg.contains("expected 7 columns") && msg.contains("found 6"));
-    assert_eq!(err_at("1 1 0 0 0 5 -1\n2 3 0 1 0 1 1 9\n", d).1, SwcErrorKind::ColumnCount);
+    assert_eq!(
+        err_at("1 1 0 0 0 5 -1\n2 3 0 1 0 1 1 9\n", d).1,
+        SwcErrorKind::ColumnCount
+    );
     let (l, k, msg) = err_at("1 1 0 0 0 5 -1\n2 3 0 10 0 1 1\n\n2 3 0 20 0 1 1\n", d);
     assert_eq!((l, k), (4, SwcErrorKind::DuplicateId));
     assert!(msg.contains("first defined on line 2"), "{msg}");
     let (l, k, msg) = err_at("1 1 0 0 0 5 -1\n2 3 0 10 0 1 7\n", d);
     assert_eq!((l, k), (2, SwcErrorKind::MissingParent));
     assert!(msg.contains("parent 7"));
-    assert_eq!(err_at("1 1 0 0 0 5 -1\n2 3 0 10 0 1 -5\n", d).1, SwcErrorKind::MissingParent);
+    assert_eq!(
+        err_at("1 1 0 0 0 5 -1\n2 3 0 10 0 1 -5\n", d).1,
+        SwcErrorKind::MissingParent
+    );
     // cycle 3 → 4 → 5 → 3 hanging beside a valid root; reported at its first line (3)
-    let (l, k, _) = err_at("1 1 0 0 0 5 -1\n2 3 0 1 0 1 1\n3 3 0 2 0 1 5\n4 3 0 3 0 1 3\n5 3 0 4 0 1 4\n", d);
+    let (l, k, _) = err_at(
+        "1 1 0 0 0 5 -1\n2 3 0 1 0 1 1\n3 3 0 2 0 1 5\n4 3 0 3 0 1 3\n5 3 0 4 0 1 4\n",
+        d,
+    );
     assert_eq!((l, k), (3, SwcErrorKind::Cycle));
-    assert_eq!(err_at("1 1 0 0 0 5 -1\n2 3 0 1 0 1 2\n", d), (2, SwcErrorKind::Cycle, "cell.swc:2: sample 2 is its own parent".into()));
+    assert_eq!(
+        err_at("1 1 0 0 0 5 -1\n2 3 0 1 0 1 2\n", d),
+        (
+            2,
+            SwcErrorKind::Cycle,
+            "cell.swc:2: sample 2 is its own parent".into()
+        )
+    );
     let (l, k, msg) = err_at("1 1 0 0 0 5 -1\n2 3 0 1 0 1 1\n3 1 50 0 0 5 -1\n", d);
     assert_eq!((l, k), (3, SwcErrorKind::MultipleRoots));
     assert!(msg.contains("first root is on line 1"));
-    assert_eq!(err_at("1 1 0 0 0 0 -1\n", d).1, SwcErrorKind::NonPositiveRadius);
+    assert_eq!(
+        err_at("1 1 0 0 0 0 -1\n", d).1,
+        SwcErrorKind::NonPositiveRadius
+    );
     assert_eq!(err_at("1 1 0 0 0 5 -1\n2 3 0 1 0 -0.5 1\n", d).0, 2);
-    assert_eq!(err_at("1 -1 0 0 0 5 -1\n", d), (1, SwcErrorKind::BadType, "cell.swc:1: type code -1 is not a non-negative integer".into()));
+    assert_eq!(
+        err_at("1 -1 0 0 0 5 -1\n", d),
+        (
+            1,
+            SwcErrorKind::BadType,
+            "cell.swc:1: type code -1 is not a non-negative integer".into()
+        )
+    );
     assert_eq!(err_at("-3 1 0 0 0 5 -1\n", d).1, SwcErrorKind::BadId);
-    assert_eq!(err_at("# only comments\n\n", d), (0, SwcErrorKind::Empty, "cell.swc:0: no sample lines found".into()));
+    assert_eq!(
+        err_at("# only comments\n\n", d),
+        (
+            0,
+            SwcErrorKind::Empty,
+            "cell.swc:0: no sample lines found".into()
+        )
+    );
     // a zero-length branching section cannot be dropped
     let (l, k, _) = err_at("1 1 0 0 0 5 -1\n2 3 0 10 0 1 1\n3 3 0 10 0 1 2\n4 3 0 10 0 1 2\n5 3 5 20 0 1 3\n6 3 -5 20 0 1 4\n", d);
     assert_eq!((l, k), (2, SwcErrorKind::ZeroLengthSection));
@@ -75,16 +122,30 @@ fn order_multiple_roots_and_custom_types() {
     let shuffled = "3 3 0 20 0 1 2\n2 3 0 10 0 1 1\n1 1 0 0 0 5 -1\n";
     let a = read(shuffled).unwrap();
     assert_eq!(a.morphology, read(BALL).unwrap().morphology);
-    let strict = SwcOptions { require_parent_first: true, ..Default::default() };
+    let strict = SwcOptions {
+        require_parent_first: true,
+        ..Default::default()
+    };
     let (l, k, msg) = err_at(shuffled, strict);
     assert_eq!((l, k), (1, SwcErrorKind::ParentAfterChild));
     assert!(msg.contains("line 2"));
     // two cells in one file
     let two = "1 1 0 0 0 5 -1\n2 3 0 10 0 1 1\n3 3 0 20 0 1 2\n10 1 100 0 0 4 -1\n11 2 100 10 0 0.5 10\n12 2 100 30 0 0.5 11\n";
-    let opts = SwcOptions { allow_multiple_roots: true, ..Default::default() };
+    let opts = SwcOptions {
+        allow_multiple_roots: true,
+        ..Default::default()
+    };
     let m = parse_swc(two, "two.swc", opts).unwrap();
-    assert_eq!(m.soma_forms, vec![SomaForm::SinglePoint, SomaForm::SinglePoint]);
-    let names: Vec<_> = m.morphology.sections().iter().map(|s| s.name().to_string()).collect();
+    assert_eq!(
+        m.soma_forms,
+        vec![SomaForm::SinglePoint, SomaForm::SinglePoint]
+    );
+    let names: Vec<_> = m
+        .morphology
+        .sections()
+        .iter()
+        .map(|s| s.name().to_string())
+        .collect();
     assert_eq!(names, ["soma[0]", "dend[0]", "soma[1]", "axon[0]"]);
     // custom type: accepted, warned once with its line
     let t = "1 1 0 0 0 5 -1\n2 7 0 10 0 1 1\n3 7 0 20 0 1 2\n";
@@ -105,7 +166,13 @@ fn single_point_soma_is_a_cylinder_length_diameter() {
     // area of the sphere of radius 5: 4πr² = π·d·L with d = L = 10
     assert!((soma.area_um2() - 4.0 * PI * 25.0).abs() < 1e-9);
     let dend = &m.morphology.sections()[1];
-    assert_eq!(dend.parent(), Some(Attachment { parent: SectionId(0), x: 0.5 }));
+    assert_eq!(
+        dend.parent(),
+        Some(Attachment {
+            parent: SectionId(0),
+            x: 0.5
+        })
+    );
     // the dendrite starts at its own first sample (a wire to the soma centre)
     assert_eq!(dend.points().len(), 2);
     assert_eq!((dend.points()[0].y, dend.length_um()), (10.0, 10.0));
@@ -142,32 +209,63 @@ fn multi_point_soma_matches_neuron_import3d_cases() {
         let k = m.section_samples.iter().position(|v| v[0] == id).unwrap();
         &m.morphology.sections()[k]
     };
-    let idx = |id: i64| SectionId(m.section_samples.iter().position(|v| v[0] == id).unwrap() as u32);
+    let idx =
+        |id: i64| SectionId(m.section_samples.iter().position(|v| v[0] == id).unwrap() as u32);
     let soma0 = by_first(1);
     assert_eq!(soma0.points().len(), 4); // NEURON: soma[0] L=20, 4 points
     assert!((soma0.length_um() - 20.0).abs() < 1e-12);
     // NEURON soma[1]: parent soma[0](0), points (0,0,0,d10) (-8,-6,0,d6), L=10
     let s1 = by_first(5);
-    assert_eq!(s1.parent(), Some(Attachment { parent: idx(1), x: 0.0 }));
+    assert_eq!(
+        s1.parent(),
+        Some(Attachment {
+            parent: idx(1),
+            x: 0.0
+        })
+    );
     assert_eq!(s1.points()[0], Point3::new(0.0, 0.0, 0.0, 10.0));
     assert!((s1.length_um() - 10.0).abs() < 1e-12);
     // NEURON dend[0]: parent soma[0](1), points (20,0,0,d2) (30,0,0,d2), L=10
     let d0 = by_first(8);
-    assert_eq!(d0.parent(), Some(Attachment { parent: idx(1), x: 1.0 }));
+    assert_eq!(
+        d0.parent(),
+        Some(Attachment {
+            parent: idx(1),
+            x: 1.0
+        })
+    );
     assert_eq!(d0.points()[0], Point3::new(20.0, 0.0, 0.0, 2.0));
     assert!((d0.length_um() - 10.0).abs() < 1e-12);
     // NEURON dend[1]: parent soma[1](1), L=10
     let d1 = by_first(9);
-    assert_eq!(d1.parent(), Some(Attachment { parent: idx(5), x: 1.0 }));
+    assert_eq!(
+        d1.parent(),
+        Some(Attachment {
+            parent: idx(5),
+            x: 1.0
+        })
+    );
     assert!((d1.length_um() - 10.0).abs() < 1e-12);
     // NEURON dend[3]: wire to the root sample, parent soma[0](0), L=10
     let d3 = by_first(11);
-    assert_eq!(d3.parent(), Some(Attachment { parent: idx(1), x: 0.0 }));
+    assert_eq!(
+        d3.parent(),
+        Some(Attachment {
+            parent: idx(1),
+            x: 0.0
+        })
+    );
     assert!((d3.length_um() - 10.0).abs() < 1e-12);
     // NEURON dend[4], dend[5]: wires from interior soma samples, parent soma[0](0.5), L=12, 11
     for (id, l) in [(13, 12.0), (15, 11.0)] {
         let d = by_first(id);
-        assert_eq!(d.parent(), Some(Attachment { parent: idx(1), x: 0.5 }));
+        assert_eq!(
+            d.parent(),
+            Some(Attachment {
+                parent: idx(1),
+                x: 0.5
+            })
+        );
         assert!((d.length_um() - l).abs() < 1e-12);
     }
     // NEURON dend[6] (off sample 6): L=5 through a wire; dend[2]: L=10 at the soma end.
@@ -181,14 +279,24 @@ fn multi_point_soma_matches_neuron_import3d_cases() {
 #[test]
 fn dendrite_branches_start_at_the_parent_point() {
     // a Y of basal samples off a single-point soma
-    let t = "1 1 0 0 0 5 -1\n2 3 0 10 0 2 1\n3 3 0 20 0 1.5 2\n4 3 5 30 0 0.5 3\n5 3 -5 30 0 0.7 3\n";
+    let t =
+        "1 1 0 0 0 5 -1\n2 3 0 10 0 2 1\n3 3 0 20 0 1.5 2\n4 3 5 30 0 0.5 3\n5 3 -5 30 0 0.7 3\n";
     let m = read(t).unwrap();
     let secs = m.morphology.sections();
     assert_eq!(secs.len(), 4);
-    assert_eq!(m.section_samples, vec![vec![1], vec![2, 3], vec![4], vec![5]]);
+    assert_eq!(
+        m.section_samples,
+        vec![vec![1], vec![2, 3], vec![4], vec![5]]
+    );
     for (k, d) in [(2usize, 1.0), (3, 1.4)] {
         let s = &secs[k];
-        assert_eq!(s.parent(), Some(Attachment { parent: SectionId(1), x: 1.0 }));
+        assert_eq!(
+            s.parent(),
+            Some(Attachment {
+                parent: SectionId(1),
+                x: 1.0
+            })
+        );
         // first point: the parent sample with the parent's diameter
         assert_eq!(s.points()[0], Point3::new(0.0, 20.0, 0.0, 3.0));
         assert_eq!(s.points()[1].diam, d);
@@ -209,7 +317,11 @@ fn hay_sections_reproduce_neuron_sectioning() {
     let m = read(include_str!("data/hay_l5pc_sections.swc")).unwrap();
     assert_eq!(m.soma_forms, vec![SomaForm::MultiPoint]);
     let csv = include_str!("data/hay_l5pc_sections.csv");
-    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
     // NEURON has 196 sections; the template's axon[1] continues axon[0] without a branch, and
     // an SWC run without a branch or type change is one section, so we read 195: axon[0]
     // (samples 22-24) and axon[1] (119-121, sections.csv) come back as one section.
@@ -217,12 +329,24 @@ fn hay_sections_reproduce_neuron_sectioning() {
     assert_eq!(m.morphology.len(), 195);
     let merged = m.section_samples.iter().find(|v| v[0] == 22).unwrap();
     assert_eq!(merged, &vec![22, 23, 24, 119, 120, 121]);
-    let rows: Vec<Vec<&str>> = rows.into_iter().filter(|r| !r[0].starts_with("axon")).collect();
-    let first_of = |name: &str| rows.iter().find(|r| r[0] == name).unwrap()[7].parse::<i64>().unwrap();
+    let rows: Vec<Vec<&str>> = rows
+        .into_iter()
+        .filter(|r| !r[0].starts_with("axon"))
+        .collect();
+    let first_of = |name: &str| {
+        rows.iter().find(|r| r[0] == name).unwrap()[7]
+            .parse::<i64>()
+            .unwrap()
+    };
     for r in &rows {
         let (a, b): (i64, i64) = (r[7].parse().unwrap(), r[8].parse().unwrap());
         let k = m.section_samples.iter().position(|v| v[0] == a).unwrap();
-        assert_eq!(m.section_samples[k], (a..=b).collect::<Vec<_>>(), "{}", r[0]);
+        assert_eq!(
+            m.section_samples[k],
+            (a..=b).collect::<Vec<_>>(),
+            "{}",
+            r[0]
+        );
         let sec = &m.morphology.sections()[k];
         assert_eq!(sec.kind().code().to_string(), r[1]);
         match sec.parent() {
@@ -269,9 +393,13 @@ fn write_then_read_round_trips() {
 fn builder_morphology_written_as_swc() {
     let mut m = Morphology::new();
     let soma = m.add_cylinder(SampleType::Soma, None, 20.0, 20.0).unwrap();
-    let d = m.add_cylinder(SampleType::Basal, Some((soma, 1.0)), 200.0, 1.0).unwrap();
-    m.add_frustum(SampleType::Basal, Some((d, 1.0)), 50.0, 1.0, 0.5).unwrap();
-    m.add_cylinder(SampleType::Basal, Some((d, 1.0)), 30.0, 1.0).unwrap();
+    let d = m
+        .add_cylinder(SampleType::Basal, Some((soma, 1.0)), 200.0, 1.0)
+        .unwrap();
+    m.add_frustum(SampleType::Basal, Some((d, 1.0)), 50.0, 1.0, 0.5)
+        .unwrap();
+    m.add_cylinder(SampleType::Basal, Some((d, 1.0)), 30.0, 1.0)
+        .unwrap();
     let text = write_swc(&m);
     let r = read(&text).unwrap();
     assert_eq!(r.soma_forms, vec![SomaForm::MultiPoint]);

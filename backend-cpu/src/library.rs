@@ -1,0 +1,65 @@
+//! The standard mechanisms NEURON users expect, as our own `.mod` sources (written from the
+//! published equations and NEURON's documented parameters; see each file's COMMENT block),
+//! embedded in the binary and compiled through `nmodl` at start.
+//!
+//! | name | kind | what |
+//! | --- | --- | --- |
+//! | `hh` | density | Hodgkin–Huxley 1952 Na, K, leak; TABLE on the rates |
+//! | `pas` | density | passive leak |
+//! | `IClamp` | point process | current pulse (electrode) |
+//! | `SEClamp` | point process | three-level voltage clamp with series resistance (electrode) |
+//! | `ExpSyn` | point process | single-exponential synapse |
+//! | `Exp2Syn` | point process | dual-exponential synapse, peak normalised to the weight |
+
+use nmodl::Mechanism;
+
+use crate::error::{Error, Result};
+use crate::exec::{CompileOptions, Compiled};
+
+/// (name, NMODL source) of every shipped mechanism.
+pub const SOURCES: &[(&str, &str)] = &[
+    ("hh", include_str!("../mechanisms/hh.mod")),
+    ("pas", include_str!("../mechanisms/pas.mod")),
+    ("IClamp", include_str!("../mechanisms/IClamp.mod")),
+    ("SEClamp", include_str!("../mechanisms/SEClamp.mod")),
+    ("ExpSyn", include_str!("../mechanisms/ExpSyn.mod")),
+    ("Exp2Syn", include_str!("../mechanisms/Exp2Syn.mod")),
+];
+
+/// The NMODL source of shipped mechanism `name`.
+pub fn source(name: &str) -> Option<&'static str> {
+    SOURCES.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
+}
+
+/// Lowers NMODL `src` (named `file` in diagnostics) through `nmodl`; warnings are ignored,
+/// errors are [`Error::Frontend`].
+pub fn lower(file: &str, src: &str, use_tables: bool) -> Result<Mechanism> {
+    let mut opts = nmodl::Options::default();
+    opts.lower.use_tables = use_tables;
+    let (sources, out) = nmodl::compile_str(file, src, &opts);
+    match out.mechanism {
+        Some(m) if out.error_count() == 0 => Ok(m),
+        _ => Err(Error::Frontend {
+            file: file.to_string(),
+            diagnostics: sources.render_all(&out.diagnostics),
+        }),
+    }
+}
+
+/// Lowers and compiles shipped mechanism `name`.
+pub fn compile(name: &str, opts: CompileOptions) -> Result<Compiled> {
+    let src = source(name).ok_or_else(|| Error::NoSuchVariable {
+        mechanism: "library".into(),
+        name: name.to_string(),
+    })?;
+    let m = lower(&format!("{name}.mod"), src, opts.use_tables)?;
+    Compiled::new(&m, opts)
+}
+
+/// Compiles every shipped mechanism (what the engine does at start).
+pub fn compile_all(opts: CompileOptions) -> Result<Vec<(&'static str, Compiled)>> {
+    SOURCES
+        .iter()
+        .map(|(n, _)| compile(n, opts).map(|c| (*n, c)))
+        .collect()
+}

@@ -538,16 +538,19 @@ fn read_samples(text: &str) -> HashMap<i64, Sample> {
     out
 }
 
-/// Build the NEURON sections from the section table (each section = its own run of samples,
-/// attached at parent(parent_x)), discretise with NEURON's nseg, and compare every segment's
-/// area with NEURON's.
-fn compare_cell(
+/// Build NEURON's sections from the section table (each section = its own run of samples,
+/// attached at parent(parent_x)) with NEURON's nseg. With `root`, only that section (made a
+/// root) and its descendants.
+fn build_neuron_cell(
     swc: &str,
     sections_csv: &str,
-    areas_csv: &str,
-    expect_sections: usize,
-    expect_segments: usize,
-) -> (f64, f64, f64) {
+    root: Option<&str>,
+) -> (
+    Morphology,
+    HashMap<String, SectionId>,
+    Vec<u32>,
+    Vec<Vec<String>>,
+) {
     let samples = read_samples(swc);
     let rows: Vec<Vec<String>> = sections_csv
         .lines()
@@ -558,10 +561,29 @@ fn compare_cell(
     let mut ids: HashMap<String, SectionId> = HashMap::new();
     let mut nseg = Vec::new();
     let mut pending: Vec<&Vec<String>> = rows.iter().collect();
+    if let Some(r) = root {
+        // keep the root and sections whose ancestry reaches it
+        let parent_of: HashMap<&str, &str> = rows
+            .iter()
+            .map(|r| (r[0].as_str(), r[2].as_str()))
+            .collect();
+        pending.retain(|row| {
+            let mut cur = row[0].as_str();
+            loop {
+                if cur == r {
+                    return true;
+                }
+                match parent_of.get(cur) {
+                    Some(p) if !p.is_empty() => cur = p,
+                    _ => return false,
+                }
+            }
+        });
+    }
     while !pending.is_empty() {
         let before = pending.len();
         pending.retain(|r| {
-            let parent = if r[2].is_empty() {
+            let parent = if r[2].is_empty() || Some(r[0].as_str()) == root {
                 None
             } else if let Some(p) = ids.get(&r[2]) {
                 Some((*p, r[3].parse::<f64>().unwrap()))
@@ -579,6 +601,19 @@ fn compare_cell(
         });
         assert!(pending.len() < before, "unresolvable parents");
     }
+    (m, ids, nseg, rows)
+}
+
+/// Build the whole cell, discretise with NEURON's nseg, and compare every segment's area
+/// with NEURON's.
+fn compare_cell(
+    swc: &str,
+    sections_csv: &str,
+    areas_csv: &str,
+    expect_sections: usize,
+    expect_segments: usize,
+) -> (f64, f64, f64) {
+    let (m, ids, nseg, rows) = build_neuron_cell(swc, sections_csv, None);
     assert_eq!(m.len(), expect_sections);
     // section L and area vs NEURON's table
     for r in &rows {
@@ -647,4 +682,54 @@ fn allen_segment_areas_match_neuron() {
     println!("allen: worst per-segment relative area error {worst:.3e}; total {ours:.3} vs NEURON {neuron:.3}");
     assert!(worst < 1e-3);
     assert!(close(ours, 6586.452, 1e-6));
+}
+
+/// NEURON's DC input resistance of every isolated passive subtree (reduce/*/reduced_f0/
+/// subtrees.csv: `Impedance` at the root section's 0-end, on NEURON's own discretisation, Rm
+/// uniform in the subtree) against ours: this checks `ri` on real tapered 3-D sections.
+fn compare_subtree_impedance(swc: &str, sections_csv: &str, imp_csv: &str) -> f64 {
+    let mut worst = 0.0f64;
+    for line in imp_csv.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let (root, rm, ra): (&str, f64, f64) = (f[1], f[2].parse().unwrap(), f[3].parse().unwrap());
+        let (zin, zmin): (f64, f64) = (
+            f[6].parse::<f64>().unwrap() * 1e-6,
+            f[9].parse::<f64>().unwrap() * 1e-6,
+        );
+        let (m, ids, nseg, _) = build_neuron_cell(swc, sections_csv, Some(root));
+        let d = Discretisation::new(&m, &nseg, &CableParams::uniform(&m, ra, 1.0)).unwrap();
+        let r0 = d.node_at(0, ids[root], 0.0).unwrap() as usize;
+        let v = dc_solve(&d, 1.0 / rm, r0, 1.0); // 1 nA → mV = MΩ
+        let tips_min = m
+            .ids()
+            .map(|s| v[d.node_at(0, s, 1.0).unwrap() as usize])
+            .fold(f64::INFINITY, f64::min);
+        let (e_in, e_min) = ((v[r0] - zin).abs() / zin, (tips_min - zmin).abs() / zmin);
+        println!("subtree {root}: Zin {:.4} vs NEURON {zin:.4} MΩ ({e_in:.1e}); Zmin {tips_min:.4} vs {zmin:.4} ({e_min:.1e})", v[r0]);
+        worst = worst.max(e_in).max(e_min);
+    }
+    worst
+}
+
+#[test]
+fn hay_subtree_input_resistance_matches_neuron() {
+    let worst = compare_subtree_impedance(
+        include_str!("data/hay_l5pc_sections.swc"),
+        include_str!("data/hay_l5pc_sections.csv"),
+        include_str!("data/hay_l5pc_subtree_impedance_f0.csv"),
+    );
+    println!("hay: worst relative impedance error {worst:.2e}");
+    // limited by the 4-decimal coordinates of the SWC dump
+    assert!(worst < 1e-5);
+}
+
+#[test]
+fn allen_subtree_input_resistance_matches_neuron() {
+    let worst = compare_subtree_impedance(
+        include_str!("data/allen_483108201_sections.swc"),
+        include_str!("data/allen_483108201_sections.csv"),
+        include_str!("data/allen_483108201_subtree_impedance_f0.csv"),
+    );
+    println!("allen: worst relative impedance error {worst:.2e}");
+    assert!(worst < 1e-5);
 }

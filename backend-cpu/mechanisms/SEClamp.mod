@@ -17,7 +17,7 @@ NEURON {
 UNITS {
     (nA) = (nanoamp)
     (mV) = (millivolt)
-    (MOhm) = (megohm)
+    (MOhm) = (megaohm)
 }
 
 PARAMETER {

@@ -188,16 +188,17 @@ impl Compiled {
         if let Some((label, _)) = mech.before_after.first() {
             return Err(sh.unsupported(format!("BEFORE/AFTER/CONSTRUCTOR block `{label}`")));
         }
-        let (init, _) = Compiler::kernel(&mut sh, &mech.init)?;
-        let (cur, _) = Compiler::kernel(&mut sh, &mech.compute_currents)?;
-        let (adv, _) = Compiler::kernel(&mut sh, &mech.advance_state)?;
-        let (wions, _) = Compiler::kernel(&mut sh, &mech.write_ions)?;
+        let (init, _) = Compiler::kernel(&mut sh, &mech.init, 0)?;
+        let (cur, _) = Compiler::kernel(&mut sh, &mech.compute_currents, 0)?;
+        let (adv, _) = Compiler::kernel(&mut sh, &mech.advance_state, 0)?;
+        let (wions, _) = Compiler::kernel(&mut sh, &mech.write_ions, 0)?;
         let net_receive = match &mech.net_receive {
-            Some(nr) => Some(Compiler::kernel(&mut sh, &nr.kernel)?),
+            Some(nr) => Some(Compiler::kernel(&mut sh, &nr.kernel, nr.n_args)?),
             None => None,
         };
+        let n_args = mech.net_receive.as_ref().map(|n| n.n_args).unwrap_or(0);
         let net_receive_init = match mech.net_receive.as_ref().and_then(|n| n.init.as_ref()) {
-            Some(k) => Some(Compiler::kernel(&mut sh, k)?),
+            Some(k) => Some(Compiler::kernel(&mut sh, k, n_args)?),
             None => None,
         };
         let mut currents = Vec::new();

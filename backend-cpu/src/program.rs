@@ -372,9 +372,13 @@ impl<'s, 'm> Compiler<'s, 'm> {
 
     /// Compiles a kernel whose first `args.len()` locals are preloaded registers.
     /// Returns the registers of the locals (so callers can read/write arguments).
-    pub(crate) fn kernel(sh: &'s mut Shared<'m>, k: &Kernel) -> Result<(Program, Vec<R>)> {
+    pub(crate) fn kernel(
+        sh: &'s mut Shared<'m>,
+        k: &Kernel,
+        n_args: usize,
+    ) -> Result<(Program, Vec<R>)> {
         let mut c = Compiler::new(sh);
-        c.push_frame(k)?;
+        c.push_frame(k, n_args)?;
         let regs = c.frame.clone();
         c.block(&k.body)?;
         Ok((c.finish(), regs))
@@ -398,14 +402,18 @@ impl<'s, 'm> Compiler<'s, 'm> {
         Ok(c.finish())
     }
 
-    fn push_frame(&mut self, k: &Kernel) -> Result<()> {
+    fn push_frame(&mut self, k: &Kernel, n_args: usize) -> Result<()> {
         self.frame.clear();
         self.frame_len.clear();
-        for l in &k.locals {
+        for (j, l) in k.locals.iter().enumerate() {
             let n = l.array.unwrap_or(1).max(1);
             let r = self.alloc(n);
             self.frame.push(r);
             self.frame_len.push(n);
+            if j < n_args {
+                // Arguments are preloaded by the caller.
+                continue;
+            }
             for i in 0..n {
                 self.emit(Op::Const { d: r + i, x: 0.0 });
             }

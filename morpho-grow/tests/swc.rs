@@ -410,3 +410,50 @@ fn builder_morphology_written_as_swc() {
         assert!((x.length_um() - y.length_um()).abs() < 1e-12);
     }
 }
+
+#[test]
+fn hay_read_as_swc_has_neuron_length_plus_dendritic_links() {
+    // NEURON's sections of the dump have total L 12657.567 µm and area 31192.170 µm²
+    // (reduce/hay_l5pc/swc_check.txt). Read as an SWC in NEURON mode, every branch off a
+    // non-soma parent additionally starts at its parent sample (Import3d rule), so the totals
+    // must grow by exactly those parent→first-sample frusta; branches off the soma (wires) add
+    // nothing. The link geometry is computed here from the raw samples.
+    let text = include_str!("data/hay_l5pc_sections.swc");
+    let m = read(text).unwrap();
+    let mut samples = std::collections::HashMap::new();
+    for l in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let f: Vec<f64> = l.split_whitespace().map(|t| t.parse().unwrap()).collect();
+        samples.insert(f[0] as i64, f);
+    }
+    let (mut link_l, mut link_a) = (0.0, 0.0);
+    for f in samples.values() {
+        let Some(p) = samples.get(&(f[6] as i64)) else {
+            continue;
+        };
+        let same_section = m.section_samples.iter().any(|v| {
+            v.windows(2)
+                .any(|w| w[0] == p[0] as i64 && w[1] == f[0] as i64)
+        });
+        if same_section || p[1] == 1.0 {
+            continue;
+        }
+        let h = ((f[2] - p[2]).powi(2) + (f[3] - p[3]).powi(2) + (f[4] - p[4]).powi(2)).sqrt();
+        link_l += h;
+        link_a += PI * (f[5] + p[5]) * (h * h + (f[5] - p[5]).powi(2)).sqrt();
+    }
+    let (l, a) = (
+        m.morphology.total_length_um(),
+        m.morphology.total_area_um2(),
+    );
+    println!(
+        "hay as SWC: L {l:.3} = 12657.567 + {link_l:.3}; area {a:.3} = 31192.170 + {link_a:.3}"
+    );
+    assert!((l - (12657.567 + link_l)).abs() < 2e-3);
+    assert!((a - (31192.170 + link_a)).abs() < 5e-3);
+    // In this dump a child's first sample sits exactly on its parent's last sample, so the
+    // links have zero length and add only the annuli of the diameter steps (≈ 115 µm²).
+    assert!(link_l < 1e-9 && link_a > 100.0);
+}

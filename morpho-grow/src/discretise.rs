@@ -147,6 +147,13 @@ pub struct SectionNodes {
 }
 
 /// An engine-neutral compartment tree of one or more cells.
+///
+/// Invariants: a node's parent index is smaller than its own; every tree (root section and its
+/// descendants) occupies a contiguous run of nodes starting with its root node (the root
+/// section's [`NodeKind::End0`]); cells follow each other in the order they were added. These
+/// are the layout rules of `integrate::CableTree::new(parents, capacitances_nf,
+/// axial_conductances_us, areas_um2)`; note that its exact propagator refuses the zero
+/// capacitance of end nodes (see the module docs for eliminating them).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Discretisation {
     nodes: Vec<Node>,
@@ -273,13 +280,16 @@ impl Discretisation {
             }
         }
         let cell = self.cells.len() as u32;
-        let mut table: Vec<SectionNodes> = Vec::with_capacity(morph.len());
+        let mut table: Vec<Option<SectionNodes>> = vec![None; morph.len()];
         let mut nodes = std::mem::take(&mut self.nodes);
-        for ((sid, sec), (&n, p)) in morph
-            .ids()
-            .zip(morph.sections())
-            .zip(nseg.iter().zip(params))
-        {
+        for sid in tree_order(morph) {
+            let (Some(sec), Some(&n), Some(p)) = (
+                morph.sections().get(sid.index()),
+                nseg.get(sid.index()),
+                params.get(sid.index()),
+            ) else {
+                continue;
+            };
             let pts = sec.points();
             let arcs = sec.arc_lengths_um();
             let l = sec.length_um();
@@ -307,13 +317,13 @@ impl Discretisation {
                     (nodes.len() - 1) as u32
                 }
                 Some(a) => {
-                    let pt = table
-                        .get(a.parent.index())
-                        .ok_or(MorphoError::UnknownSection {
+                    let pt = table.get(a.parent.index()).copied().flatten().ok_or(
+                        MorphoError::UnknownSection {
                             index: a.parent.index(),
                             count: table.len(),
-                        })?;
-                    lookup(pt, a.x)
+                        },
+                    )?;
+                    lookup(&pt, a.x)
                 }
             };
             let first_centre = nodes.len() as u32;
@@ -347,14 +357,21 @@ impl Discretisation {
                 r_axial_mohm: factor * last_right,
                 cm_uf_per_cm2: p.cm_uf_per_cm2,
             });
-            table.push(SectionNodes {
-                nseg: n,
-                start,
-                first_centre,
-                end: (nodes.len() - 1) as u32,
-            });
+            if let Some(slot) = table.get_mut(sid.index()) {
+                *slot = Some(SectionNodes {
+                    nseg: n,
+                    start,
+                    first_centre,
+                    end: (nodes.len() - 1) as u32,
+                });
+            }
         }
         self.nodes = nodes;
+        let table: Option<Vec<SectionNodes>> = table.into_iter().collect();
+        let table = table.ok_or(MorphoError::UnknownSection {
+            index: 0,
+            count: morph.len(),
+        })?;
         self.cells.push(table);
         Ok(cell)
     }
@@ -395,9 +412,9 @@ impl Discretisation {
         let table = self
             .cells
             .get(cell as usize)
-            .ok_or(MorphoError::UnknownSection {
-                index: section.index(),
-                count: 0,
+            .ok_or(MorphoError::UnknownCell {
+                index: cell,
+                count: self.cells.len(),
             })?;
         table
             .get(section.index())
@@ -424,6 +441,54 @@ impl Discretisation {
     pub fn total_area_um2(&self) -> f64 {
         self.nodes.iter().map(|n| n.area_um2).sum()
     }
+
+    /// The node tables of all sections of a cell, indexed by section.
+    pub fn cell_sections(&self, cell: u32) -> Option<&[SectionNodes]> {
+        self.cells.get(cell as usize).map(Vec::as_slice)
+    }
+
+    /// Membrane area of every node, µm² (column for a solver).
+    pub fn areas_um2(&self) -> Vec<f64> {
+        self.nodes.iter().map(|n| n.area_um2).collect()
+    }
+
+    /// Membrane capacitance of every node, nF (0 for end nodes).
+    pub fn capacitances_nf(&self) -> Vec<f64> {
+        self.nodes.iter().map(Node::capacitance_nf).collect()
+    }
+
+    /// Axial conductance of every node to its parent, µS (0 for roots).
+    pub fn axial_conductances_us(&self) -> Vec<f64> {
+        self.nodes.iter().map(Node::g_axial_us).collect()
+    }
+}
+
+/// Sections tree by tree: each root (in index order) followed by its descendants depth first,
+/// children in index order. Parents come before children and every tree is contiguous.
+fn tree_order(morph: &Morphology) -> Vec<SectionId> {
+    let mut children: Vec<Vec<SectionId>> = vec![Vec::new(); morph.len()];
+    let mut roots = Vec::new();
+    for (id, s) in morph.ids().zip(morph.sections()) {
+        match s.parent() {
+            Some(a) => {
+                if let Some(c) = children.get_mut(a.parent.index()) {
+                    c.push(id);
+                }
+            }
+            None => roots.push(id),
+        }
+    }
+    let mut order = Vec::with_capacity(morph.len());
+    for r in roots {
+        let mut stack = vec![r];
+        while let Some(id) = stack.pop() {
+            order.push(id);
+            if let Some(c) = children.get(id.index()) {
+                stack.extend(c.iter().rev());
+            }
+        }
+    }
+    order
 }
 
 fn lookup(s: &SectionNodes, x: f64) -> u32 {

@@ -56,6 +56,14 @@ pub enum MorphoError {
         /// How many sections exist.
         count: usize,
     },
+    /// A cell index does not name a cell of this discretisation.
+    #[error("unknown cell {index} (the discretisation has {count} cells)")]
+    UnknownCell {
+        /// The index that was asked for.
+        index: u32,
+        /// How many cells exist.
+        count: usize,
+    },
     /// A section given as 3-D points has fewer than 2 points or zero length.
     #[error("a section needs at least 2 points and a length > 0 (got {points} points, length {length_um} µm)")]
     DegenerateSection {

@@ -5,8 +5,10 @@
 //! are exact for that shape:
 //!
 //! * lateral area of a frustum with end radii r₁, r₂ and axial length h:
-//!   π·(r₁ + r₂)·√(h² + (r₁ − r₂)²) (a zero-length piece with r₁ ≠ r₂ gives the annulus
-//!   π·|r₁² − r₂²|, as NEURON's `area()` does);
+//!   π·(r₁ + r₂)·√(h² + (r₁ − r₂)²) (NEURON treats pt3d sections as such frusta). The same
+//!   formula at h = 0 gives the annulus π·|r₁² − r₂²| of a diameter step between two points at
+//!   one position; we count it, as we believe NEURON's `area()` does — not checked against a
+//!   NEURON number (the reference cells have no such step inside a section);
 //! * axial resistance integral ∫ dx / d(x)² over a piece whose diameter goes linearly from d₁
 //!   to d₂ over length h: h / (d₁·d₂) (exact: d/dx (−1/d) · h/(d₂ − d₁) integrates to it).
 

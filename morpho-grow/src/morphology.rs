@@ -257,7 +257,7 @@ impl Morphology {
     /// Add a section given by its 3-D points (µm, diameters µm), attached with its x = 0 end
     /// to `parent(x)` (or a root when `parent` is `None`). Needs ≥ 2 points, finite
     /// coordinates, diameters > 0 and a total length > 0. Consecutive equal positions are
-    /// allowed (a diameter step: its annulus counts as membrane, as in NEURON).
+    /// allowed (a diameter step: its annulus counts as membrane; see `geometry`).
     pub fn add_points(
         &mut self,
         kind: SampleType,

@@ -357,7 +357,10 @@ fn lookup_edge_cases() {
         d.node_at(0, SectionId(9), 0.5),
         Err(MorphoError::UnknownSection { .. })
     ));
-    assert!(d.node_at(3, a, 0.5).is_err());
+    assert!(matches!(
+        d.node_at(3, a, 0.5),
+        Err(MorphoError::UnknownCell { index: 3, count: 1 })
+    ));
 }
 
 #[test]
@@ -732,4 +735,35 @@ fn allen_subtree_input_resistance_matches_neuron() {
     );
     println!("allen: worst relative impedance error {worst:.2e}");
     assert!(worst < 1e-5);
+}
+
+#[test]
+fn trees_are_contiguous_even_when_built_interleaved() {
+    // root A, root B, then a child of A: A's tree must still be contiguous
+    let mut m = Morphology::new();
+    let a = m.add_cylinder(SampleType::Soma, None, 10.0, 10.0).unwrap();
+    let b = m.add_cylinder(SampleType::Soma, None, 10.0, 10.0).unwrap();
+    let c = m
+        .add_cylinder(SampleType::Basal, Some((a, 1.0)), 50.0, 1.0)
+        .unwrap();
+    let d = Discretisation::new(&m, &[1, 1, 2], &CableParams::uniform(&m, 100.0, 1.0)).unwrap();
+    let roots: Vec<usize> = d
+        .nodes()
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.parent.is_none())
+        .map(|(i, _)| i)
+        .collect();
+    // A: End0, centre, End1, then c: 2 centres + End1 → 6 nodes; B starts at 6
+    assert_eq!(roots, vec![0, 6]);
+    assert_eq!(d.node_at(0, c, 0.0).unwrap(), d.node_at(0, a, 1.0).unwrap());
+    assert_eq!(d.section_nodes(0, b).unwrap().start, 6);
+    for (k, n) in d.nodes().iter().enumerate() {
+        if let Some(p) = n.parent {
+            assert!((p as usize) < k);
+        }
+    }
+    assert_eq!(d.capacitances_nf().len(), 9);
+    assert_eq!(d.axial_conductances_us()[0], 0.0);
+    assert_eq!(d.cell_sections(0).unwrap().len(), 3);
 }

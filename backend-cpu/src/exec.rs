@@ -367,7 +367,6 @@ impl Compiled {
         ions: &mut IonPools,
     ) -> Result<()> {
         self.check_env(inst, env, ions)?;
-        self.refresh_tables(inst, env)?;
         let n = inst.n;
         let point = self.mech.kind != MechanismKind::Density;
         let mut base = 0;
@@ -504,7 +503,6 @@ impl Compiled {
         if weights.len() < n_args {
             return Err(shape("NET_RECEIVE weights", n_args, weights.len()));
         }
-        self.refresh_tables(inst, env)?;
         let mut vm = Vm::new(self, inst, env, ions, sink, instance, 1);
         vm.flag = flag;
         vm.prologue(prog);
@@ -531,7 +529,6 @@ impl Compiled {
         sink: &mut dyn EventSink,
         v_off: f64,
     ) -> Result<()> {
-        self.refresh_tables(inst, env)?;
         let n = inst.n;
         let mut base = 0;
         while base < n {
@@ -570,34 +567,6 @@ impl Compiled {
         }
     }
 
-    /// Rebuilds tables whose DEPEND values changed (NEURON's `check_table`).
-    fn refresh_tables(&self, inst: &mut Instances, env: &Env) -> Result<()> {
-        for (k, def) in self.tables.iter().enumerate() {
-            let key: Vec<f64> = def
-                .depend
-                .iter()
-                .map(|d| match d {
-                    DependRef::Celsius => env.celsius,
-                    DependRef::Dt => env.dt,
-                    DependRef::Global(g) => inst.globals.get(*g).copied().unwrap_or(f64::NAN),
-                })
-                .collect();
-            let fresh = inst
-                .tables
-                .get(k)
-                .map(|t| !t.values.is_empty() && t.key == key)
-                .unwrap_or(false);
-            if fresh {
-                continue;
-            }
-            let data = self.build_table(def, &inst.globals, env, key)?;
-            if let Some(t) = inst.tables.get_mut(k) {
-                *t = data;
-            }
-        }
-        Ok(())
-    }
-
     fn build_table(
         &self,
         def: &TableDef,
@@ -620,13 +589,14 @@ impl Compiled {
         let mut ions = IonPools::new(1);
         let mut tmp = self.instantiate(&vec![0; npts], &mut ions)?;
         tmp.globals = globals.to_vec();
-        let nc = self.layout.n_cols;
         tmp.cols.push(
             (0..npts)
                 .map(|i| from + (to - from) * i as f64 / with as f64)
                 .collect(),
         );
-        tmp.cols.push(vec![0.0; npts]);
+        for _ in 1..def.extra_cols {
+            tmp.cols.push(vec![0.0; npts]);
+        }
         tmp.scratch.regs = vec![[0.0; W]; def.builder.n_regs.max(self.n_regs)];
         tmp.scratch.masks = vec![[false; W]; def.builder.n_masks.max(self.n_masks) + 1];
         tmp.scratch.loops = vec![0; def.builder.n_loops.max(self.n_loops)];
@@ -649,28 +619,9 @@ impl Compiled {
             base += len;
         }
         let mut values = Vec::new();
-        for o in &def.outputs {
-            let col = match o {
-                None => Some(nc + 1),
-                Some(v) => match self.layout.homes.get(*v) {
-                    Some(Home::Col { first, .. }) => Some(*first),
-                    _ => None,
-                },
-            };
-            match (col, o) {
-                (Some(c), _) => values.push(tmp.cols.get(c).cloned().unwrap_or_default()),
-                (None, Some(v)) => {
-                    // A GLOBAL output: the builder stored the last point only; recompute per
-                    // point is not possible, so refuse.
-                    return Err(Error::Unsupported {
-                        mechanism: self.mech.name.clone(),
-                        construct: format!(
-                            "TABLE output `{}` that is GLOBAL",
-                            self.mech.var_name(*v)
-                        ),
-                    });
-                }
-                (None, None) => {}
+        for (first, len) in &def.out_cols {
+            for k in 0..*len {
+                values.push(tmp.cols.get(first + k).cloned().unwrap_or_default());
             }
         }
         Ok(TableData {
@@ -809,7 +760,7 @@ struct Vm<'a> {
     globals: &'a mut [f64],
     node: &'a [usize],
     ion_pool: &'a [usize],
-    tables: &'a [TableData],
+    tables: &'a mut [TableData],
     s: &'a mut Scratch,
     base: usize,
     len: usize,
@@ -838,7 +789,7 @@ impl<'a> Vm<'a> {
             globals: &mut inst.globals,
             node: &inst.node,
             ion_pool: &inst.ion_pool,
-            tables: &inst.tables,
+            tables: &mut inst.tables,
             s: &mut inst.scratch,
             base,
             len,
@@ -1281,36 +1232,87 @@ impl<'a> Vm<'a> {
     }
 
     fn table(&mut self, t: usize, arg: R, ret: Option<R>) -> Result<()> {
-        let (Some(def), Some(data)) = (self.c.tables.get(t), self.tables.get(t)) else {
+        let c = self.c;
+        let Some(def) = c.tables.get(t) else {
+            return Err(self.err("table missing"));
+        };
+        // NEURON's check_table, at use: rebuild when a DEPEND value changed.
+        let stale = match self.tables.get(t) {
+            Some(d) => {
+                d.values.is_empty()
+                    || d.key.len() != def.depend.len()
+                    || def.depend.iter().zip(&d.key).any(|(dep, old)| {
+                        let now = match dep {
+                            DependRef::Celsius => self.env.celsius,
+                            DependRef::Dt => self.env.dt,
+                            DependRef::Global(g) => {
+                                self.globals.get(*g).copied().unwrap_or(f64::NAN)
+                            }
+                        };
+                        now.to_bits() != old.to_bits()
+                    })
+            }
+            None => return Err(self.err("table missing")),
+        };
+        if stale {
+            let key = def
+                .depend
+                .iter()
+                .map(|dep| match dep {
+                    DependRef::Celsius => self.env.celsius,
+                    DependRef::Dt => self.env.dt,
+                    DependRef::Global(g) => self.globals.get(*g).copied().unwrap_or(f64::NAN),
+                })
+                .collect();
+            let data = c.build_table(def, self.globals, self.env, key)?;
+            if let Some(slot) = self.tables.get_mut(t) {
+                *slot = data;
+            }
+        }
+        let Some(data) = self.tables.get(t) else {
             return Err(self.err("table missing"));
         };
         let x = self.reg(arg);
         let m = self.mask();
         let (base, len) = (self.base, self.len);
         let scale = data.with as f64 / (data.to - data.from);
-        let mut outs = data.values.iter();
-        for o in &def.outputs {
-            let Some(vals) = outs.next() else { break };
-            let mut y = [0.0; W];
-            for l in 0..W {
-                y[l] = interp(vals, (x[l] - data.from) * scale, data.with);
-            }
-            match o {
-                None => {
-                    if let Some(r) = ret {
-                        self.set(r, y);
-                    }
+        let mut xi = [0.0; W];
+        for l in 0..W {
+            xi[l] = (x[l] - data.from) * scale;
+        }
+        let mut vals = data.values.iter();
+        for (o, (_, n_el)) in def.outputs.iter().zip(&def.out_cols) {
+            for e in 0..*n_el {
+                let Some(vs) = vals.next() else { break };
+                let mut y = [0.0; W];
+                for l in 0..W {
+                    y[l] = interp(vs, xi[l], data.with);
                 }
-                Some(v) => {
-                    if let Some(Home::Col { first, .. }) = self.c.layout.homes.get(*v) {
-                        if let Some(c) = self.cols.get_mut(*first) {
+                match o.map(|v| c.layout.homes.get(v)) {
+                    None => {
+                        if let Some(r) = ret.and_then(|r| self.s.regs.get_mut(r)) {
+                            *r = y;
+                        }
+                    }
+                    Some(Some(Home::Col { first, .. })) => {
+                        if let Some(col) = self.cols.get_mut(first + e) {
                             for l in 0..len {
                                 if m[l] {
-                                    c[base + l] = y[l];
+                                    col[base + l] = y[l];
                                 }
                             }
                         }
                     }
+                    Some(Some(Home::Global { first, .. })) => {
+                        // A GLOBAL output: the last active lane's value remains (NEURON's
+                        // GLOBAL is shared, so instances overwrite each other as well).
+                        if let Some(l) = (0..len).rev().find(|&l| m[l]) {
+                            if let Some(g) = self.globals.get_mut(first + e) {
+                                *g = y[l];
+                            }
+                        }
+                    }
+                    Some(None) => {}
                 }
             }
         }

@@ -248,13 +248,19 @@ pub(crate) struct ImplicitSystem {
 /// A tabulated FUNCTION/PROCEDURE.
 #[derive(Clone, Debug)]
 pub(crate) struct TableDef {
-    /// Places whose change forces a rebuild: `None` = celsius.
+    /// What forces a rebuild when it changes: the DEPEND list, plus every GLOBAL the function
+    /// reads without writing (NEURON builds tables lazily; this keeps files that set such a
+    /// GLOBAL in INITIAL working).
     pub depend: Vec<DependRef>,
     pub from: Expr,
     pub to: Expr,
     pub with: Expr,
     /// Outputs written by interpolation: a column/global of a variable, or the return value.
     pub outputs: Vec<Option<VarId>>,
+    /// Columns (first, count) of the builder's scratch instances holding each output.
+    pub out_cols: Vec<(usize, usize)>,
+    /// Scratch columns the builder needs beyond the layout's.
+    pub extra_cols: usize,
     /// Program evaluating the function exactly for one argument per lane: argument in column
     /// `n_cols`, return value stored to column `n_cols + 1`.
     pub builder: Program,
@@ -329,6 +335,10 @@ pub(crate) struct Compiler<'s, 'm> {
     frame_len: Vec<usize>,
     inline_stack: Vec<FuncId>,
     sys: Option<SysCtx>,
+    /// The kernel's copy of `v` (NEURON: assigning `v` in a mechanism changes only this copy).
+    v_reg: R,
+    /// Variables redirected to scratch columns (GLOBAL table outputs in table builders).
+    redirect: HashMap<VarId, Home>,
 }
 
 const MAX_INLINE: usize = 32;
@@ -347,7 +357,19 @@ impl<'s, 'm> Compiler<'s, 'm> {
             frame_len: Vec::new(),
             inline_stack: Vec::new(),
             sys: None,
+            v_reg: 0,
+            redirect: HashMap::new(),
         }
+    }
+
+    /// Loads the kernel's copy of `v` into its register (first op of every program).
+    fn load_v(&mut self) {
+        let r = self.alloc(1);
+        self.emit(Op::LoadNode {
+            d: r,
+            what: NodeVal::V,
+        });
+        self.v_reg = r;
     }
 
     fn finish(self) -> Program {
@@ -379,6 +401,7 @@ impl<'s, 'm> Compiler<'s, 'm> {
     ) -> Result<(Program, Vec<R>)> {
         let mut c = Compiler::new(sh);
         c.push_frame(k, n_args)?;
+        c.load_v();
         let regs = c.frame.clone();
         c.block(&k.body)?;
         Ok((c.finish(), regs))
@@ -390,8 +413,11 @@ impl<'s, 'm> Compiler<'s, 'm> {
         func: FuncId,
         arg_col: usize,
         ret_col: usize,
+        redirect: HashMap<VarId, Home>,
     ) -> Result<Program> {
         let mut c = Compiler::new(sh);
+        c.redirect = redirect;
+        c.load_v();
         let arg = c.alloc(1);
         c.emit(Op::LoadCol { d: arg, col: arg_col });
         let ret = c.inline_call(func, &[arg], true)?;
@@ -438,6 +464,9 @@ impl<'s, 'm> Compiler<'s, 'm> {
     }
 
     fn home(&self, v: VarId) -> Result<Home> {
+        if let Some(h) = self.redirect.get(&v) {
+            return Ok(*h);
+        }
         self.sh
             .layout
             .homes
@@ -536,12 +565,12 @@ impl<'s, 'm> Compiler<'s, 'm> {
                 if index.is_some() {
                     return Err(self.sh.malformed("indexed built-in"));
                 }
+                if *b == Builtin::V {
+                    return Ok(self.v_reg);
+                }
                 let d = self.alloc(1);
                 let op = match b {
-                    Builtin::V => Op::LoadNode {
-                        d,
-                        what: NodeVal::V,
-                    },
+                    Builtin::V => Op::Mov { d, s: self.v_reg },
                     Builtin::Area => Op::LoadNode {
                         d,
                         what: NodeVal::Area,
@@ -683,6 +712,15 @@ impl<'s, 'm> Compiler<'s, 'm> {
                             }
                         }
                     }
+                }
+                Ok(())
+            }
+            Place::Builtin(Builtin::V) if t.index.is_none() => {
+                let d = self.v_reg;
+                if self.depth == 0 {
+                    self.emit(Op::Mov { d, s });
+                } else {
+                    self.emit(Op::Sel { d, s });
                 }
                 Ok(())
             }
@@ -961,7 +999,40 @@ impl<'s, 'm> Compiler<'s, 'm> {
             }
         }
         let n_cols = self.sh.layout.n_cols;
-        let builder = Compiler::table_builder(self.sh, f, n_cols, n_cols + 1)?;
+        let mut redirect = HashMap::new();
+        let mut out_cols = Vec::new();
+        let mut extra = 2;
+        for o in &table.outputs {
+            match o {
+                None => out_cols.push((n_cols + 1, 1)),
+                Some(v) => match self.home(*v)? {
+                    Home::Col { first, len } => out_cols.push((first, len)),
+                    Home::Global { len, .. } => {
+                        let first = n_cols + extra;
+                        redirect.insert(*v, Home::Col { first, len });
+                        out_cols.push((first, len));
+                        extra += len;
+                    }
+                },
+            }
+        }
+        let mut written = Vec::new();
+        let mut read = Vec::new();
+        self.scan_function(f, &mut read, &mut written, 0);
+        for v in read {
+            if written.contains(&v) || table.outputs.contains(&Some(v)) {
+                continue;
+            }
+            if let Ok(Home::Global { first, len }) = self.home(v) {
+                for k in 0..len {
+                    let d = DependRef::Global(first + k);
+                    if !depend.contains(&d) {
+                        depend.push(d);
+                    }
+                }
+            }
+        }
+        let builder = Compiler::table_builder(self.sh, f, n_cols, n_cols + 1, redirect)?;
         let idx = self.sh.tables.len();
         self.sh.tables.push(TableDef {
             depend,
@@ -969,10 +1040,91 @@ impl<'s, 'm> Compiler<'s, 'm> {
             to: table.to.clone(),
             with: table.with.clone(),
             outputs: table.outputs.clone(),
+            out_cols,
+            extra_cols: extra,
             builder,
         });
         self.sh.table_of.insert(f, idx);
         Ok(idx)
+    }
+
+    /// Variables read / written by function `f` and its callees.
+    fn scan_function(&self, f: FuncId, read: &mut Vec<VarId>, written: &mut Vec<VarId>, depth: usize) {
+        if depth > MAX_INLINE {
+            return;
+        }
+        if let Some(func) = self.sh.m.functions.get(f) {
+            self.scan_stmts(&func.kernel.body, read, written, depth);
+        }
+    }
+
+    fn scan_stmts(&self, body: &[Stmt], read: &mut Vec<VarId>, written: &mut Vec<VarId>, depth: usize) {
+        for s in body {
+            match s {
+                Stmt::Assign(t, e) => {
+                    self.scan_expr(e, read, written, depth);
+                    if let Some(i) = &t.index {
+                        self.scan_expr(i, read, written, depth);
+                    }
+                    if let Place::Var(v) = t.place {
+                        written.push(v);
+                    }
+                }
+                Stmt::If(c, a, b) => {
+                    self.scan_expr(c, read, written, depth);
+                    self.scan_stmts(a, read, written, depth);
+                    self.scan_stmts(b, read, written, depth);
+                }
+                Stmt::While(c, a) => {
+                    self.scan_expr(c, read, written, depth);
+                    self.scan_stmts(a, read, written, depth);
+                }
+                Stmt::For { from, to, by, body, .. } => {
+                    for e in [from, to, by] {
+                        self.scan_expr(e, read, written, depth);
+                    }
+                    self.scan_stmts(body, read, written, depth);
+                }
+                Stmt::Call(c, args) => {
+                    for a in args {
+                        self.scan_expr(a, read, written, depth);
+                    }
+                    if let Callee::Func(g) = c {
+                        self.scan_function(*g, read, written, depth + 1);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn scan_expr(&self, e: &Expr, read: &mut Vec<VarId>, written: &mut Vec<VarId>, depth: usize) {
+        match e {
+            Expr::Num(_) => {}
+            Expr::Load(p, i) => {
+                if let Place::Var(v) = p {
+                    if !written.contains(v) {
+                        read.push(*v);
+                    }
+                }
+                if let Some(i) = i {
+                    self.scan_expr(i, read, written, depth);
+                }
+            }
+            Expr::Unary(_, a) => self.scan_expr(a, read, written, depth),
+            Expr::Binary(_, a, b) => {
+                self.scan_expr(a, read, written, depth);
+                self.scan_expr(b, read, written, depth);
+            }
+            Expr::Call(c, args) => {
+                for a in args {
+                    self.scan_expr(a, read, written, depth);
+                }
+                if let Callee::Func(g) = c {
+                    self.scan_function(*g, read, written, depth + 1);
+                }
+            }
+        }
     }
 
     fn masked<F: FnOnce(&mut Self) -> Result<()>>(&mut self, c: R, neg: bool, f: F) -> Result<()> {

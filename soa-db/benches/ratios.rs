@@ -136,5 +136,16 @@ fn main() {
             },
             &mut baseline,
         );
+        compare(
+            &format!("typed get/set via ParticleColumns, row resolved once per object, {n} objects: handles / Vec<struct>"),
+            || {
+                let cols = Particle::columns(&mut db3).unwrap();
+                for &p in &handles3 {
+                    let r = cols.row(p).unwrap();
+                    cols.x[r] += 0.01 * cols.v[r];
+                }
+            },
+            &mut baseline,
+        );
     }
 }

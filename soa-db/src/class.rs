@@ -43,6 +43,8 @@ pub(crate) struct Class {
     /// The [`TypedClass::type_tag`](crate::TypedClass) of the typed wrapper that declared the
     /// class (see [`class!`](crate::class)), or 0.
     pub(crate) type_tag: usize,
+    /// Structure epoch: changes whenever rows move (sort, compaction); see [`Handle`](crate::Handle).
+    pub(crate) epoch: u32,
 }
 
 impl Class {
@@ -58,6 +60,7 @@ impl Class {
             arena: Arena::default(),
             row_slots: Vec::new(),
             type_tag: 0,
+            epoch: crate::handle::next_epoch(),
         }
     }
 

@@ -42,6 +42,7 @@ struct ClassSlots<'a> {
     members: &'a std::collections::HashMap<String, Member>,
     matrices: &'a [Matrix],
     arena: &'a Arena,
+    epoch: u32,
     columns: Vec<Option<&'a mut Column>>,
 }
 
@@ -56,6 +57,7 @@ impl<'a> ColumnsMut<'a> {
                     members: &c.members,
                     matrices: &c.matrices,
                     arena: &c.arena,
+                    epoch: c.epoch,
                     columns: c.columns.iter_mut().map(Some).collect(),
                 })
                 .collect(),
@@ -147,6 +149,7 @@ impl<'a> ColumnsMut<'a> {
             .ok_or_else(|| Error::UnknownClass(format!("#{}", class.index())))?;
         Ok(RowLookup {
             class,
+            epoch: slots.epoch,
             name: slots.name,
             arena: slots.arena,
         })

@@ -227,6 +227,8 @@ impl Database {
             class,
             index,
             generation,
+            row: row32,
+            epoch: self.classes[ci].epoch,
         })
     }
 
@@ -247,6 +249,9 @@ impl Database {
     #[inline]
     pub fn row(&self, h: Handle) -> Result<Row> {
         let c = self.class(h.class)?;
+        if h.epoch == c.epoch {
+            return Ok(Row(h.row));
+        }
         match c.arena.row(h.index, h.generation) {
             Some(r) => Ok(Row(r)),
             None => Err(Error::StaleHandle {
@@ -268,6 +273,8 @@ impl Database {
             class,
             index,
             generation: c.arena.generation(index),
+            row: row.0,
+            epoch: c.epoch,
         })
     }
 
@@ -276,10 +283,13 @@ impl Database {
         let c = self.class(class)?;
         Ok(c.row_slots
             .iter()
-            .map(|&index| Handle {
+            .enumerate()
+            .map(|(row, &index)| Handle {
                 class,
                 index,
                 generation: c.arena.generation(index),
+                row: row as u32,
+                epoch: c.epoch,
             })
             .collect())
     }
@@ -701,6 +711,7 @@ impl Database {
         let ci = class.index();
         {
             let c = &mut self.classes[ci];
+            c.epoch = crate::handle::next_epoch();
             for col in &mut c.columns {
                 col.data.gather(new_to_old, col.meta.width);
             }
@@ -761,7 +772,12 @@ impl Database {
         let ci = h.class.index();
         match self.classes.get(ci) {
             Some(c) if c.type_tag == C::type_tag() => {
-                match (c.arena.row_fast(h.index, h.generation), c.columns.get(col)) {
+                let row = if h.epoch == c.epoch {
+                    Some(h.row)
+                } else {
+                    c.arena.row_fast(h.index, h.generation)
+                };
+                match (row, c.columns.get(col)) {
                     (Some(row), Some(column)) if column.meta.width == T::WIDTH => {
                         Ok((ci, row as usize))
                     }

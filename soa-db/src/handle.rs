@@ -1,7 +1,23 @@
 //! Stable handles, transient rows and the generational arena that maps one to the other.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Structure epochs are unique across every class of every database in the process, so a
+/// handle's cached row is trusted only by the class state that issued it.
+static NEXT_EPOCH: AtomicU32 = AtomicU32::new(1);
+
+/// A fresh structure epoch (never 0, which no class uses).
+pub(crate) fn next_epoch() -> u32 {
+    loop {
+        let e = NEXT_EPOCH.fetch_add(1, Ordering::Relaxed);
+        if e != 0 {
+            return e;
+        }
+    }
+}
 
 /// The NULL sentinel stored in pointer columns (a row index that designates nothing).
 pub const NULL: u32 = u32::MAX;
@@ -24,11 +40,46 @@ impl ClassId {
 /// and the destruction of *other* objects; once its own object is destroyed every access through
 /// it returns [`Error::StaleHandle`](crate::Error::StaleHandle). Handles belong to the database
 /// that made them.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// A handle also caches the object's row together with the class's *structure epoch* at the
+/// time it was made. While the class has not been sorted or compacted since, the cached row is
+/// used directly (no slot lookup); afterwards the slot is looked up as usual. Equality,
+/// ordering and hashing ignore the cache.
+#[derive(Clone, Copy)]
 pub struct Handle {
     pub(crate) class: ClassId,
     pub(crate) index: u32,
     pub(crate) generation: NonZeroU32,
+    pub(crate) row: u32,
+    pub(crate) epoch: u32,
+}
+
+impl Handle {
+    fn key(&self) -> (ClassId, u32, NonZeroU32) {
+        (self.class, self.index, self.generation)
+    }
+}
+
+impl PartialEq for Handle {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+impl Eq for Handle {}
+impl Hash for Handle {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.key().hash(state);
+    }
+}
+impl PartialOrd for Handle {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Handle {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
 }
 
 impl Handle {

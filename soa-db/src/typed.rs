@@ -30,6 +30,7 @@ pub trait TypedClass: Copy + 'static {
 #[derive(Clone, Copy)]
 pub struct RowLookup<'a> {
     pub(crate) class: ClassId,
+    pub(crate) epoch: u32,
     pub(crate) name: &'a str,
     pub(crate) arena: &'a crate::handle::Arena,
 }
@@ -38,6 +39,9 @@ impl RowLookup<'_> {
     /// The row of a live object of this class.
     #[inline(always)]
     pub fn row(&self, h: Handle) -> Result<usize> {
+        if h.epoch == self.epoch {
+            return Ok(h.row as usize);
+        }
         match self.arena.row_fast(h.index, h.generation) {
             Some(r) if h.class == self.class && r != crate::NULL => Ok(r as usize),
             _ => Err(self.error(h)),

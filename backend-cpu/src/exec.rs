@@ -870,8 +870,9 @@ impl<'a> Vm<'a> {
             match op {
                 Op::Const { d, x } => self.set(*d, [*x; W]),
                 Op::Mov { d, s } => {
-                    let x = self.reg(*s);
-                    self.set(*d, x);
+                    if let Ok([o, x]) = self.s.regs.get_disjoint_mut([*d, *s]) {
+                        *o = *x;
+                    }
                 }
                 Op::Sel { d, s } => {
                     let x = self.reg(*s);
@@ -885,20 +886,24 @@ impl<'a> Vm<'a> {
                     }
                 }
                 Op::LoadCol { d, col } => {
-                    let mut o = [0.0; W];
-                    if let Some(c) = self.cols.get(*col) {
+                    if let (Some(o), Some(c)) = (self.s.regs.get_mut(*d), self.cols.get(*col)) {
                         o[..len].copy_from_slice(&c[base..base + len]);
                     }
-                    self.set(*d, o);
                 }
                 Op::StoreCol { col, s } => {
-                    let x = self.reg(*s);
-                    let m = self.mask();
+                    let (Some(x), Some(m)) = (self.s.regs.get(*s), self.s.masks.get(self.depth))
+                    else {
+                        continue;
+                    };
                     if let Some(c) = self.cols.get_mut(*col) {
                         let c = &mut c[base..base + len];
-                        for l in 0..len {
-                            if m[l] {
-                                c[l] = x[l];
+                        if self.depth == 0 {
+                            c.copy_from_slice(&x[..len]);
+                        } else {
+                            for l in 0..len {
+                                if m[l] {
+                                    c[l] = x[l];
+                                }
                             }
                         }
                     }
@@ -1081,15 +1086,40 @@ impl<'a> Vm<'a> {
                     }
                 }
                 Op::Un { f, d, a } => {
-                    let x = self.reg(*a);
-                    let o = un(*f, &x);
-                    self.set(*d, o);
+                    if let Ok([o, x]) = self.s.regs.get_disjoint_mut([*d, *a]) {
+                        un(*f, x, o);
+                    } else {
+                        let x = self.reg(*a);
+                        let mut o = [0.0; W];
+                        un(*f, &x, &mut o);
+                        self.set(*d, o);
+                    }
                 }
                 Op::Bin { f, d, a, b } => {
+                    let regs = &mut self.s.regs;
+                    if a == b {
+                        if let Ok([o, x]) = regs.get_disjoint_mut([*d, *a]) {
+                            let y = &*x;
+                            bin(*f, y, y, o);
+                            continue;
+                        }
+                    } else if let Ok([o, x, y]) = regs.get_disjoint_mut([*d, *a, *b]) {
+                        bin(*f, x, y, o);
+                        continue;
+                    }
                     let x = self.reg(*a);
                     let y = self.reg(*b);
-                    let o = bin(*f, &x, &y);
+                    let mut o = [0.0; W];
+                    bin(*f, &x, &y, &mut o);
                     self.set(*d, o);
+                }
+                Op::Un1 { f, d, a } => {
+                    let y = un1(*f, self.s.regs.get(*a).map(|r| r[0]).unwrap_or(f64::NAN));
+                    self.set(*d, [y; W]);
+                }
+                Op::Bin1 { f, d, a, b } => {
+                    let y = bin1(*f, self.reg(*a)[0], self.reg(*b)[0]);
+                    self.set(*d, [y; W]);
                 }
                 Op::Ghk { d, args } => {
                     let [v, ci, co, z] = args.map(|r| self.reg(r));
@@ -1386,9 +1416,20 @@ fn interp(vals: &[f64], xi: f64, with: usize) -> f64 {
     }
 }
 
-#[inline]
-fn un(f: F1, x: &[f64; W]) -> [f64; W] {
+fn un1(f: F1, x: f64) -> f64 {
     let mut o = [0.0; W];
+    un(f, &[x; W], &mut o);
+    o[0]
+}
+
+fn bin1(f: F2, x: f64, y: f64) -> f64 {
+    let mut o = [0.0; W];
+    bin(f, &[x; W], &[y; W], &mut o);
+    o[0]
+}
+
+#[inline]
+fn un(f: F1, x: &[f64; W], o: &mut [f64; W]) {
     macro_rules! lanes {
         ($e:expr) => {
             for l in 0..W {
@@ -1419,14 +1460,12 @@ fn un(f: F1, x: &[f64; W]) -> [f64; W] {
         F1::Erf => lanes!(mathx::erf),
         F1::Erfc => lanes!(mathx::erfc),
         F1::Exprelr => lanes!(mathx::exprelr),
-        F1::Zero => {}
+        F1::Zero => *o = [0.0; W],
     }
-    o
 }
 
 #[inline]
-fn bin(f: F2, x: &[f64; W], y: &[f64; W]) -> [f64; W] {
-    let mut o = [0.0; W];
+fn bin(f: F2, x: &[f64; W], y: &[f64; W], o: &mut [f64; W]) {
     macro_rules! lanes {
         ($e:expr) => {
             for l in 0..W {
@@ -1455,7 +1494,6 @@ fn bin(f: F2, x: &[f64; W], y: &[f64; W]) -> [f64; W] {
         F2::Fmin => lanes!(f64::min),
         F2::Fmax => lanes!(f64::max),
     }
-    o
 }
 
 

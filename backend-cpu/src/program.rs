@@ -184,6 +184,10 @@ pub(crate) enum Op {
     StoreIon { ion: usize, kind: IonVarKind, s: R },
     Un { f: F1, d: R, a: R },
     Bin { f: F2, d: R, a: R, b: R },
+    /// `Un` on a uniform register: computed once, broadcast.
+    Un1 { f: F1, d: R, a: R },
+    /// `Bin` on uniform registers: computed once, broadcast.
+    Bin1 { f: F2, d: R, a: R, b: R },
     Ghk { d: R, args: [R; 4] },
     Random { f: Rand, d: R, a: R, b: R },
     /// `d = (by > 0 && i <= to) || (by < 0 && i >= to)`.
@@ -335,6 +339,10 @@ pub(crate) struct Compiler<'s, 'm> {
     frame_len: Vec<usize>,
     inline_stack: Vec<FuncId>,
     sys: Option<SysCtx>,
+    /// Per register: same value in every lane at this point of the program.
+    uniform: Vec<bool>,
+    /// Compiling the body of an implicit system (run repeatedly: no uniform ops).
+    in_system: bool,
     /// The kernel's copy of `v` (NEURON: assigning `v` in a mechanism changes only this copy).
     v_reg: R,
     /// Variables redirected to scratch columns (GLOBAL table outputs in table builders).
@@ -357,6 +365,8 @@ impl<'s, 'm> Compiler<'s, 'm> {
             frame_len: Vec::new(),
             inline_stack: Vec::new(),
             sys: None,
+            uniform: Vec::new(),
+            in_system: false,
             v_reg: 0,
             redirect: HashMap::new(),
         }
@@ -389,7 +399,56 @@ impl<'s, 'm> Compiler<'s, 'm> {
     }
 
     fn emit(&mut self, op: Op) {
+        // Uniformity: a register whose value is the same in every lane (constants, GLOBALs,
+        // t/dt/celsius and arithmetic on them, assigned outside masks and solve bodies) is
+        // computed once per block (`Un1`/`Bin1`).
+        let linear = self.depth == 0 && self.sys.is_none() && !self.in_system;
+        let uni = |me: &Self, r: R| me.uniform.get(r).copied().unwrap_or(false);
+        let (op, dest, u) = match op {
+            Op::Const { d, .. } => (op, Some(d), true),
+            Op::LoadGlobal { d, .. } | Op::LoadScalar { d, .. } => (op, Some(d), true),
+            Op::Mov { d, s } => (op, Some(d), uni(self, s)),
+            Op::Un { f, d, a } if linear && uni(self, a) => (Op::Un1 { f, d, a }, Some(d), true),
+            Op::Bin { f, d, a, b } if linear && uni(self, a) && uni(self, b) => {
+                (Op::Bin1 { f, d, a, b }, Some(d), true)
+            }
+            Op::Un { d, .. } | Op::Bin { d, .. } => (op, Some(d), false),
+            Op::StoreRegDyn { first, len, .. } => {
+                for r in first..first + len {
+                    self.set_uniform(r, false);
+                }
+                (op, None, false)
+            }
+            Op::Table { ret, .. } => (op, ret, false),
+            Op::Reaction { ff, bf, .. } => {
+                self.set_uniform(ff, false);
+                (op, Some(bf), false)
+            }
+            Op::Sel { d, .. }
+            | Op::LoadCol { d, .. }
+            | Op::LoadColDyn { d, .. }
+            | Op::LoadGlobalDyn { d, .. }
+            | Op::LoadRegDyn { d, .. }
+            | Op::LoadNode { d, .. }
+            | Op::LoadIon { d, .. }
+            | Op::Ghk { d, .. }
+            | Op::Random { d, .. }
+            | Op::ForCond { d, .. } => (op, Some(d), false),
+            other => (other, None, false),
+        };
+        if let Some(d) = dest {
+            self.set_uniform(d, u && linear);
+        }
         self.ops.push(op);
+    }
+
+    fn set_uniform(&mut self, r: R, u: bool) {
+        if self.uniform.len() <= r {
+            self.uniform.resize(r + 1, false);
+        }
+        if let Some(x) = self.uniform.get_mut(r) {
+            *x = u;
+        }
     }
 
     /// Compiles a kernel whose first `args.len()` locals are preloaded registers.
@@ -1153,7 +1212,12 @@ impl<'s, 'm> Compiler<'s, 'm> {
         self.loops += 1;
         let top = self.ops.len();
         let mark = self.next;
-        let c = cond(self)?;
+        // The condition is re-evaluated every iteration: no uniform ops in it.
+        let outer = self.in_system;
+        self.in_system = true;
+        let c = cond(self);
+        self.in_system = outer;
+        let c = c?;
         self.emit(Op::MaskPush { c, neg: false });
         self.depth += 1;
         self.max_depth = self.max_depth.max(self.depth);
@@ -1653,7 +1717,10 @@ impl<'s, 'm> Compiler<'s, 'm> {
             bf: Some(bf),
         });
         let start = self.ops.len();
+        let outer = self.in_system;
+        self.in_system = true;
         let r = self.block(body);
+        self.in_system = outer;
         self.sys = None;
         r?;
         let mut body_ops: Vec<Op> = self.ops.drain(start..).collect();

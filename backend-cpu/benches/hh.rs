@@ -1,6 +1,6 @@
 //! `hh` per step (compute_currents + advance_state) for many instances: the block interpreter
 //! (exact rates and TABLE) against a hand-written Rust kernel on the same SoA data.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::needless_range_loop, missing_docs)]
 
 use backend_cpu::{library, CompileOptions, Env, EventLog, IonPools};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -50,30 +50,52 @@ impl Hand {
                 let (inf, tau) = (a / (a + b), 1.0 / (q10 * (a + b)));
                 inf + (x - inf) * (-dt / tau).exp()
             };
-            self.m[k] = upd(self.m[k], 0.1 * lin(-(vv + 40.0), 10.0), 4.0 * (-(vv + 65.0) / 18.0).exp());
+            self.m[k] = upd(
+                self.m[k],
+                0.1 * lin(-(vv + 40.0), 10.0),
+                4.0 * (-(vv + 65.0) / 18.0).exp(),
+            );
             self.h[k] = upd(
                 self.h[k],
                 0.07 * (-(vv + 65.0) / 20.0).exp(),
                 1.0 / (1.0 + (-(vv + 35.0) / 10.0).exp()),
             );
-            self.n[k] = upd(self.n[k], 0.01 * lin(-(vv + 55.0), 10.0), 0.125 * (-(vv + 65.0) / 80.0).exp());
+            self.n[k] = upd(
+                self.n[k],
+                0.01 * lin(-(vv + 55.0), 10.0),
+                0.125 * (-(vv + 65.0) / 80.0).exp(),
+            );
         }
     }
 }
 
 fn bench(c: &mut Criterion) {
-    let v: Vec<f64> = (0..N).map(|k| -80.0 + 60.0 * (k as f64 / N as f64)).collect();
+    let v: Vec<f64> = (0..N)
+        .map(|k| -80.0 + 60.0 * (k as f64 / N as f64))
+        .collect();
     let (area, diam) = (vec![500.0; N], vec![10.0; N]);
     let nodes: Vec<usize> = (0..N).collect();
-    let env = Env { t: 0.0, dt: 0.025, celsius: 6.3, v: &v, area: &area, diam: &diam };
+    let env = Env {
+        t: 0.0,
+        dt: 0.025,
+        celsius: 6.3,
+        v: &v,
+        area: &area,
+        diam: &diam,
+    };
     let mut group = c.benchmark_group("hh_step");
     group.throughput(Throughput::Elements(N as u64));
     for tables in [false, true] {
         let hh = library::compile("hh", CompileOptions { use_tables: tables }).unwrap();
         let mut ions = IonPools::new(N);
         let mut inst = hh.instantiate(&nodes, &mut ions).unwrap();
-        hh.init(&mut inst, &env, &mut ions, &mut EventLog::default()).unwrap();
-        let label = if tables { "interpreter_tables" } else { "interpreter_exact" };
+        hh.init(&mut inst, &env, &mut ions, &mut EventLog::default())
+            .unwrap();
+        let label = if tables {
+            "interpreter_tables"
+        } else {
+            "interpreter_exact"
+        };
         group.bench_function(BenchmarkId::new(label, N), |b| {
             b.iter(|| {
                 hh.compute_currents(&mut inst, &env, &mut ions).unwrap();

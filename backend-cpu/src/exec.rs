@@ -1,5 +1,8 @@
 //! Running compiled mechanisms over instances stored structure-of-arrays.
 
+// Lane loops index several same-length arrays in step; indices read better than zips here.
+#![allow(clippy::needless_range_loop)]
+
 use nmodl::ir::{IonVarKind, Mechanism, MechanismKind, Role};
 
 use crate::error::{Error, Result};
@@ -231,7 +234,9 @@ impl Compiled {
         if max_sys > MAX_STATES_STACK {
             return Err(Error::Unsupported {
                 mechanism: mech.name.clone(),
-                construct: format!("an implicit system of {max_sys} states (at most {MAX_STATES_STACK})"),
+                construct: format!(
+                    "an implicit system of {max_sys} states (at most {MAX_STATES_STACK})"
+                ),
             });
         }
         Ok(Compiled {
@@ -339,7 +344,11 @@ impl Compiled {
             return Err(shape("env.diam length (compartments)", nc, env.diam.len()));
         }
         if inst.tables.len() != self.tables.len() || inst.cols.len() != self.layout.n_cols {
-            return Err(shape("instances of another mechanism", self.layout.n_cols, inst.cols.len()));
+            return Err(shape(
+                "instances of another mechanism",
+                self.layout.n_cols,
+                inst.cols.len(),
+            ));
         }
         Ok(())
     }
@@ -416,7 +425,6 @@ impl Compiled {
                     }
                 }
             }
-            drop(vm);
             inst.i[base..base + len].copy_from_slice(&itot[..len]);
             inst.g[base..base + len].copy_from_slice(&gtot[..len]);
             base += len;
@@ -499,7 +507,12 @@ impl Compiled {
         if instance >= inst.n {
             return Err(shape("instance index", inst.n, instance));
         }
-        let n_args = self.mech.net_receive.as_ref().map(|n| n.n_args).unwrap_or(0);
+        let n_args = self
+            .mech
+            .net_receive
+            .as_ref()
+            .map(|n| n.n_args)
+            .unwrap_or(0);
         if weights.len() < n_args {
             return Err(shape("NET_RECEIVE weights", n_args, weights.len()));
         }
@@ -546,14 +559,19 @@ impl Compiled {
         match e {
             Expr::Num(x) => *x,
             Expr::Load(Place::Var(v), None) => match self.layout.homes.get(*v) {
-                Some(Home::Global { first, .. }) => globals.get(*first).copied().unwrap_or(f64::NAN),
+                Some(Home::Global { first, .. }) => {
+                    globals.get(*first).copied().unwrap_or(f64::NAN)
+                }
                 _ => f64::NAN,
             },
             Expr::Load(Place::Builtin(Builtin::Celsius), None) => env.celsius,
             Expr::Load(Place::Builtin(Builtin::Dt), None) => env.dt,
             Expr::Unary(UnOp::Neg, x) => -self.const_eval(x, globals, env),
             Expr::Binary(op, a, b) => {
-                let (a, b) = (self.const_eval(a, globals, env), self.const_eval(b, globals, env));
+                let (a, b) = (
+                    self.const_eval(a, globals, env),
+                    self.const_eval(b, globals, env),
+                );
                 match op {
                     BinOp::Add => a + b,
                     BinOp::Sub => a - b,
@@ -577,7 +595,7 @@ impl Compiled {
         let from = self.const_eval(&def.from, globals, env);
         let to = self.const_eval(&def.to, globals, env);
         let with = self.const_eval(&def.with, globals, env);
-        if !(from.is_finite() && to.is_finite() && with >= 1.0 && with < 1e7) {
+        if !(from.is_finite() && to.is_finite() && (1.0..1e7).contains(&with)) {
             return Err(Error::Runtime {
                 mechanism: self.mech.name.clone(),
                 what: format!("TABLE bounds FROM {from} TO {to} WITH {with} are not usable"),
@@ -908,7 +926,12 @@ impl<'a> Vm<'a> {
                         }
                     }
                 }
-                Op::LoadColDyn { d, first, len: n, idx } => {
+                Op::LoadColDyn {
+                    d,
+                    first,
+                    len: n,
+                    idx,
+                } => {
                     let ix = self.reg(*idx);
                     let m = self.mask();
                     let mut o = [0.0; W];
@@ -929,7 +952,12 @@ impl<'a> Vm<'a> {
                     }
                     self.set(*d, o);
                 }
-                Op::StoreColDyn { first, len: n, idx, s } => {
+                Op::StoreColDyn {
+                    first,
+                    len: n,
+                    idx,
+                    s,
+                } => {
                     let ix = self.reg(*idx);
                     let x = self.reg(*s);
                     let m = self.mask();
@@ -958,7 +986,12 @@ impl<'a> Vm<'a> {
                         }
                     }
                 }
-                Op::LoadGlobalDyn { d, first, len: n, idx } => {
+                Op::LoadGlobalDyn {
+                    d,
+                    first,
+                    len: n,
+                    idx,
+                } => {
                     let ix = self.reg(*idx);
                     let mut o = [f64::NAN; W];
                     for l in 0..W {
@@ -970,7 +1003,12 @@ impl<'a> Vm<'a> {
                     }
                     self.set(*d, o);
                 }
-                Op::StoreGlobalDyn { first, len: n, idx, s } => {
+                Op::StoreGlobalDyn {
+                    first,
+                    len: n,
+                    idx,
+                    s,
+                } => {
                     let ix = self.reg(*idx);
                     let x = self.reg(*s);
                     let m = self.mask();
@@ -986,7 +1024,12 @@ impl<'a> Vm<'a> {
                         }
                     }
                 }
-                Op::LoadRegDyn { d, first, len: n, idx } => {
+                Op::LoadRegDyn {
+                    d,
+                    first,
+                    len: n,
+                    idx,
+                } => {
                     let ix = self.reg(*idx);
                     let m = self.mask();
                     let mut o = [f64::NAN; W];
@@ -1001,7 +1044,12 @@ impl<'a> Vm<'a> {
                     }
                     self.set(*d, o);
                 }
-                Op::StoreRegDyn { first, len: n, idx, s } => {
+                Op::StoreRegDyn {
+                    first,
+                    len: n,
+                    idx,
+                    s,
+                } => {
                     let ix = self.reg(*idx);
                     let x = self.reg(*s);
                     let m = self.mask();
@@ -1368,7 +1416,11 @@ impl<'a> Vm<'a> {
 
     fn species_value(&self, sp: &Species, l: usize) -> Result<f64> {
         Ok(match sp {
-            Species::Col(c) => self.cols.get(*c).map(|c| c[self.base + l]).unwrap_or(f64::NAN),
+            Species::Col(c) => self
+                .cols
+                .get(*c)
+                .map(|c| c[self.base + l])
+                .unwrap_or(f64::NAN),
             Species::Dyn { first, len, idx } => {
                 let i = self.reg(*idx)[l];
                 match elem(i, *len) {
@@ -1496,8 +1548,10 @@ fn bin(f: F2, x: &[f64; W], y: &[f64; W], o: &mut [f64; W]) {
     }
 }
 
-
 const MAX_TERMS: usize = 8;
+
+/// A reaction term in one lane: (state slot, value, stoichiometric coefficient).
+type TermVal = (Option<usize>, f64, u32);
 
 impl Vm<'_> {
     fn reaction(
@@ -1510,7 +1564,9 @@ impl Vm<'_> {
         bf: R,
     ) -> Result<()> {
         if lhs.len() > MAX_TERMS || rhs.len() > MAX_TERMS {
-            return Err(self.err(format!("a reaction with more than {MAX_TERMS} terms a side")));
+            return Err(self.err(format!(
+                "a reaction with more than {MAX_TERMS} terms a side"
+            )));
         }
         let n = self.s.f.len();
         let (kf, kb) = (self.reg(kf), self.reg(kb));
@@ -1526,7 +1582,7 @@ impl Vm<'_> {
                 rs[k] = (self.slot(sp, l)?, self.species_value(sp, l)?, *c);
             }
             let (ls, rs) = (&ls[..lhs.len()], &rs[..rhs.len()]);
-            let prod = |ts: &[(Option<usize>, f64, u32)], skip: usize| -> f64 {
+            let prod = |ts: &[TermVal], skip: usize| -> f64 {
                 ts.iter()
                     .enumerate()
                     .filter(|(i, _)| *i != skip)
@@ -1549,8 +1605,7 @@ impl Vm<'_> {
                 }
             }
             // d(net)/dx_m for each state on either side, spread to every affected row.
-            let sides: [(&[(Option<usize>, f64, u32)], f64, f64); 2] =
-                [(ls, kf[l], 1.0), (rs, kb[l], -1.0)];
+            let sides: [(&[TermVal], f64, f64); 2] = [(ls, kf[l], 1.0), (rs, kb[l], -1.0)];
             for (side, k, sign) in sides {
                 for (i, (m, x, c)) in side.iter().enumerate() {
                     let Some(m) = m else { continue };
@@ -1812,7 +1867,8 @@ impl Vm<'_> {
                             slot[l] = d;
                         }
                     }
-                    if !(step <= 1e-13 * scale.max(1e-300)) || !step.is_finite() {
+                    let converged = step.is_finite() && step <= 1e-13 * scale.max(1e-300);
+                    if !converged {
                         all_ok = false;
                     }
                 }

@@ -74,7 +74,7 @@ pub(crate) fn normal(s: &mut u64) -> f64 {
 
 /// Poisson draw of mean `m` (Knuth's product method; normal approximation above 500).
 pub(crate) fn poisson(s: &mut u64, m: f64) -> f64 {
-    if !(m > 0.0) {
+    if m.is_nan() || m <= 0.0 {
         return 0.0;
     }
     if m > 500.0 {

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use nmodl::ir::{
-    BinOp, Builtin, Callee, Expr, FuncId, IonVarKind, Kernel, Mechanism, MathFn, Method, Place,
+    BinOp, Builtin, Callee, Expr, FuncId, IonVarKind, Kernel, MathFn, Mechanism, Method, Place,
     Role, Stmt, Storage, System, Target, Term, UnOp, VarId,
 };
 
@@ -164,51 +164,172 @@ pub(crate) enum Species {
 /// One op over a block.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Op {
-    Const { d: R, x: f64 },
-    Mov { d: R, s: R },
+    Const {
+        d: R,
+        x: f64,
+    },
+    Mov {
+        d: R,
+        s: R,
+    },
     /// `d = mask ? s : d`.
-    Sel { d: R, s: R },
-    LoadCol { d: R, col: usize },
-    LoadColDyn { d: R, first: usize, len: usize, idx: R },
-    StoreCol { col: usize, s: R },
-    StoreColDyn { first: usize, len: usize, idx: R, s: R },
-    LoadGlobal { d: R, g: usize },
-    LoadGlobalDyn { d: R, first: usize, len: usize, idx: R },
-    StoreGlobal { g: usize, s: R },
-    StoreGlobalDyn { first: usize, len: usize, idx: R, s: R },
-    LoadRegDyn { d: R, first: R, len: usize, idx: R },
-    StoreRegDyn { first: R, len: usize, idx: R, s: R },
-    LoadNode { d: R, what: NodeVal },
-    LoadScalar { d: R, what: ScalarVal },
-    LoadIon { d: R, ion: usize, kind: IonVarKind },
-    StoreIon { ion: usize, kind: IonVarKind, s: R },
-    Un { f: F1, d: R, a: R },
-    Bin { f: F2, d: R, a: R, b: R },
+    Sel {
+        d: R,
+        s: R,
+    },
+    LoadCol {
+        d: R,
+        col: usize,
+    },
+    LoadColDyn {
+        d: R,
+        first: usize,
+        len: usize,
+        idx: R,
+    },
+    StoreCol {
+        col: usize,
+        s: R,
+    },
+    StoreColDyn {
+        first: usize,
+        len: usize,
+        idx: R,
+        s: R,
+    },
+    LoadGlobal {
+        d: R,
+        g: usize,
+    },
+    LoadGlobalDyn {
+        d: R,
+        first: usize,
+        len: usize,
+        idx: R,
+    },
+    StoreGlobal {
+        g: usize,
+        s: R,
+    },
+    StoreGlobalDyn {
+        first: usize,
+        len: usize,
+        idx: R,
+        s: R,
+    },
+    LoadRegDyn {
+        d: R,
+        first: R,
+        len: usize,
+        idx: R,
+    },
+    StoreRegDyn {
+        first: R,
+        len: usize,
+        idx: R,
+        s: R,
+    },
+    LoadNode {
+        d: R,
+        what: NodeVal,
+    },
+    LoadScalar {
+        d: R,
+        what: ScalarVal,
+    },
+    LoadIon {
+        d: R,
+        ion: usize,
+        kind: IonVarKind,
+    },
+    StoreIon {
+        ion: usize,
+        kind: IonVarKind,
+        s: R,
+    },
+    Un {
+        f: F1,
+        d: R,
+        a: R,
+    },
+    Bin {
+        f: F2,
+        d: R,
+        a: R,
+        b: R,
+    },
     /// `Un` on a uniform register: computed once, broadcast.
-    Un1 { f: F1, d: R, a: R },
+    Un1 {
+        f: F1,
+        d: R,
+        a: R,
+    },
     /// `Bin` on uniform registers: computed once, broadcast.
-    Bin1 { f: F2, d: R, a: R, b: R },
-    Ghk { d: R, args: [R; 4] },
-    Random { f: Rand, d: R, a: R, b: R },
+    Bin1 {
+        f: F2,
+        d: R,
+        a: R,
+        b: R,
+    },
+    Ghk {
+        d: R,
+        args: [R; 4],
+    },
+    Random {
+        f: Rand,
+        d: R,
+        a: R,
+        b: R,
+    },
     /// `d = (by > 0 && i <= to) || (by < 0 && i >= to)`.
-    ForCond { d: R, i: R, to: R, by: R },
+    ForCond {
+        d: R,
+        i: R,
+        to: R,
+        by: R,
+    },
     /// Push `top & (c != 0) ^ neg`.
-    MaskPush { c: R, neg: bool },
+    MaskPush {
+        c: R,
+        neg: bool,
+    },
     MaskPop,
     /// Jump when no lane of the top mask is active.
-    JumpIfNone { to: usize },
-    Jump { to: usize },
+    JumpIfNone {
+        to: usize,
+    },
+    Jump {
+        to: usize,
+    },
     /// Counts loop iterations; a runaway loop is an error.
-    LoopGuard { slot: usize },
+    LoopGuard {
+        slot: usize,
+    },
     /// Interpolate table `t` at `arg`; the FUNCTION value (if any) goes to `ret`.
-    Table { t: usize, arg: R, ret: Option<R> },
+    Table {
+        t: usize,
+        arg: R,
+        ret: Option<R>,
+    },
     /// Run implicit system `sys`.
-    Implicit { sys: usize },
-    NetSend { delay: R, flag: R },
-    NetEvent { t: R },
-    NetMove { t: R },
+    Implicit {
+        sys: usize,
+    },
+    NetSend {
+        delay: R,
+        flag: R,
+    },
+    NetEvent {
+        t: R,
+    },
+    NetMove {
+        t: R,
+    },
     /// Implicit systems: `f[k] = s`.
-    Deriv { k: usize, s: R },
+    Deriv {
+        k: usize,
+        s: R,
+    },
     /// Kinetic: a reaction.
     Reaction {
         lhs: Vec<(Species, u32)>,
@@ -219,11 +340,20 @@ pub(crate) enum Op {
         bf: R,
     },
     /// Kinetic: `~ x << (v)`.
-    Flux { x: Species, v: R },
+    Flux {
+        x: Species,
+        v: R,
+    },
     /// Kinetic: the volume of states.
-    Compartment { vol: R, xs: Vec<Species> },
+    Compartment {
+        vol: R,
+        xs: Vec<Species>,
+    },
     /// Kinetic: `Σ coef·x = rhs` replaces one equation.
-    Conserve { terms: Vec<(Species, R)>, rhs: R },
+    Conserve {
+        terms: Vec<(Species, R)>,
+        rhs: R,
+    },
 }
 
 /// What an implicit system solves.
@@ -478,7 +608,10 @@ impl<'s, 'm> Compiler<'s, 'm> {
         c.redirect = redirect;
         c.load_v();
         let arg = c.alloc(1);
-        c.emit(Op::LoadCol { d: arg, col: arg_col });
+        c.emit(Op::LoadCol {
+            d: arg,
+            col: arg_col,
+        });
         let ret = c.inline_call(func, &[arg], true)?;
         c.emit(Op::StoreCol {
             col: ret_col,
@@ -536,10 +669,9 @@ impl<'s, 'm> Compiler<'s, 'm> {
 
     fn check_var_role(&self, v: VarId) -> Result<()> {
         match self.sh.m.variables.get(v).map(|x| x.role) {
-            Some(Role::Random) => Err(self.sh.unsupported(format!(
-                "RANDOM variable `{}`",
-                self.sh.m.var_name(v)
-            ))),
+            Some(Role::Random) => Err(self
+                .sh
+                .unsupported(format!("RANDOM variable `{}`", self.sh.m.var_name(v)))),
             Some(_) => Ok(()),
             None => Err(self.sh.malformed(format!("variable {v} out of range"))),
         }
@@ -739,12 +871,7 @@ impl<'s, 'm> Compiler<'s, 'm> {
                             }
                             Some((None, e)) => {
                                 let idx = self.expr(e)?;
-                                self.emit(Op::StoreColDyn {
-                                    first,
-                                    len,
-                                    idx,
-                                    s,
-                                })
+                                self.emit(Op::StoreColDyn { first, len, idx, s })
                             }
                         }
                     }
@@ -762,12 +889,7 @@ impl<'s, 'm> Compiler<'s, 'm> {
                             }
                             Some((None, e)) => {
                                 let idx = self.expr(e)?;
-                                self.emit(Op::StoreGlobalDyn {
-                                    first,
-                                    len,
-                                    idx,
-                                    s,
-                                })
+                                self.emit(Op::StoreGlobalDyn { first, len, idx, s })
                             }
                         }
                     }
@@ -913,7 +1035,12 @@ impl<'s, 'm> Compiler<'s, 'm> {
                 if let Some(f2) = f2 {
                     need(2, self.sh)?;
                     let (x, y) = (arg(0).unwrap_or(d), arg(1).unwrap_or(d));
-                    self.emit(Op::Bin { f: f2, d, a: x, b: y });
+                    self.emit(Op::Bin {
+                        f: f2,
+                        d,
+                        a: x,
+                        b: y,
+                    });
                     return Ok(d);
                 }
                 let rand = match f {
@@ -927,7 +1054,12 @@ impl<'s, 'm> Compiler<'s, 'm> {
                 if let Some(r) = rand {
                     let x = arg(0).unwrap_or(d);
                     let y = arg(1).unwrap_or(d);
-                    self.emit(Op::Random { f: r, d, a: x, b: y });
+                    self.emit(Op::Random {
+                        f: r,
+                        d,
+                        a: x,
+                        b: y,
+                    });
                     return Ok(d);
                 }
                 match f {
@@ -1050,11 +1182,7 @@ impl<'s, 'm> Compiler<'s, 'm> {
                         )))
                     }
                 },
-                other => {
-                    return Err(self
-                        .sh
-                        .unsupported(format!("TABLE DEPEND on {other:?}")))
-                }
+                other => return Err(self.sh.unsupported(format!("TABLE DEPEND on {other:?}"))),
             }
         }
         let n_cols = self.sh.layout.n_cols;
@@ -1108,7 +1236,13 @@ impl<'s, 'm> Compiler<'s, 'm> {
     }
 
     /// Variables read / written by function `f` and its callees.
-    fn scan_function(&self, f: FuncId, read: &mut Vec<VarId>, written: &mut Vec<VarId>, depth: usize) {
+    fn scan_function(
+        &self,
+        f: FuncId,
+        read: &mut Vec<VarId>,
+        written: &mut Vec<VarId>,
+        depth: usize,
+    ) {
         if depth > MAX_INLINE {
             return;
         }
@@ -1117,7 +1251,13 @@ impl<'s, 'm> Compiler<'s, 'm> {
         }
     }
 
-    fn scan_stmts(&self, body: &[Stmt], read: &mut Vec<VarId>, written: &mut Vec<VarId>, depth: usize) {
+    fn scan_stmts(
+        &self,
+        body: &[Stmt],
+        read: &mut Vec<VarId>,
+        written: &mut Vec<VarId>,
+        depth: usize,
+    ) {
         for s in body {
             match s {
                 Stmt::Assign(t, e) => {
@@ -1138,7 +1278,9 @@ impl<'s, 'm> Compiler<'s, 'm> {
                     self.scan_expr(c, read, written, depth);
                     self.scan_stmts(a, read, written, depth);
                 }
-                Stmt::For { from, to, by, body, .. } => {
+                Stmt::For {
+                    from, to, by, body, ..
+                } => {
                     for e in [from, to, by] {
                         self.scan_expr(e, read, written, depth);
                     }
@@ -1252,10 +1394,9 @@ impl<'s, 'm> Compiler<'s, 'm> {
             return Ok(Species::Value(r));
         }
         let Home::Col { first, len } = self.home(*v)? else {
-            return Err(self.sh.unsupported(format!(
-                "GLOBAL kinetic state `{}`",
-                self.sh.m.var_name(*v)
-            )));
+            return Err(self
+                .sh
+                .unsupported(format!("GLOBAL kinetic state `{}`", self.sh.m.var_name(*v))));
         };
         match t.index.as_deref() {
             None => Ok(Species::Col(first)),
@@ -1511,8 +1652,9 @@ impl<'s, 'm> Compiler<'s, 'm> {
                 Ok(())
             }
             Stmt::LongDiffusion(..) => {
-                let note = "LONGITUDINAL_DIFFUSION ignored (couples compartments; the engine's job)"
-                    .to_string();
+                let note =
+                    "LONGITUDINAL_DIFFUSION ignored (couples compartments; the engine's job)"
+                        .to_string();
                 if !self.sh.notes.contains(&note) {
                     self.sh.notes.push(note);
                 }
@@ -1612,7 +1754,13 @@ impl<'s, 'm> Compiler<'s, 'm> {
                 (System::Kinetic { states, .. }, _) => {
                     let mut keys = Vec::new();
                     for v in states {
-                        let n = self.sh.m.variables.get(*v).and_then(|x| x.array).unwrap_or(1);
+                        let n = self
+                            .sh
+                            .m
+                            .variables
+                            .get(*v)
+                            .and_then(|x| x.array)
+                            .unwrap_or(1);
                         for k in 0..n.max(1) {
                             keys.push((*v, k));
                         }

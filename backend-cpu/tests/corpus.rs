@@ -2,7 +2,7 @@
 //! and run (init, one event when it has NET_RECEIVE, 100 steps at fixed v); files are read in
 //! place from `$NEUWON_SHARED/nmodl/corpus` (default: the workspace's `../shared`).
 //! Prints the counts, the files that produce non-finite values, and the constructs refused.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::needless_range_loop)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,9 +17,13 @@ fn shared() -> PathBuf {
 
 fn mod_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let Ok(origins) = std::fs::read_dir(dir) else { return out };
+    let Ok(origins) = std::fs::read_dir(dir) else {
+        return out;
+    };
     for o in origins.flatten() {
-        let Ok(files) = std::fs::read_dir(o.path()) else { continue };
+        let Ok(files) = std::fs::read_dir(o.path()) else {
+            continue;
+        };
         for f in files.flatten() {
             let p = f.path();
             if p.extension().is_some_and(|e| e == "mod") {
@@ -63,7 +67,14 @@ fn run(c: &Compiled) -> Outcome {
     let (v, area, diam) = ([-65.0], [500.0], [10.0]);
     let dt = 0.025;
     let mut log = EventLog::default();
-    let env0 = Env { t: 0.0, dt, celsius: 6.3, v: &v, area: &area, diam: &diam };
+    let env0 = Env {
+        t: 0.0,
+        dt,
+        celsius: 6.3,
+        v: &v,
+        area: &area,
+        diam: &diam,
+    };
     let res = (|| -> Result<(), Error> {
         c.init(&mut inst, &env0, &mut ions, &mut log)?;
         c.write_ions(&mut inst, &env0, &mut ions)?;
@@ -71,7 +82,14 @@ fn run(c: &Compiled) -> Outcome {
         let n_args = c.mechanism().net_receive.as_ref().map(|x| x.n_args);
         for step in 0..100 {
             let t = step as f64 * dt;
-            let env = Env { t, dt, celsius: 6.3, v: &v, area: &area, diam: &diam };
+            let env = Env {
+                t,
+                dt,
+                celsius: 6.3,
+                v: &v,
+                area: &area,
+                diam: &diam,
+            };
             if let (Some(k), 10) = (n_args, step) {
                 let mut w = vec![0.001; k.max(1)];
                 c.net_receive(&mut inst, 0, &mut w, 0.0, &env, &mut ions, &mut log)?;
@@ -87,7 +105,10 @@ fn run(c: &Compiled) -> Outcome {
     if let Err(e) = res {
         return Outcome::RunError(e.to_string());
     }
-    let finite = inst.columns().iter().all(|c| c.iter().all(|x| x.is_finite()))
+    let finite = inst
+        .columns()
+        .iter()
+        .all(|c| c.iter().all(|x| x.is_finite()))
         && inst.i.iter().chain(&inst.g).all(|x| x.is_finite());
     if finite {
         Outcome::Finite
@@ -112,7 +133,10 @@ fn corpus_smoke() {
     let dir = shared().join("nmodl/corpus");
     let files = mod_files(&dir);
     if files.is_empty() {
-        eprintln!("SKIPPED corpus smoke test: no corpus at {} (set NEUWON_SHARED)", dir.display());
+        eprintln!(
+            "SKIPPED corpus smoke test: no corpus at {} (set NEUWON_SHARED)",
+            dir.display()
+        );
         return;
     }
     let (mut lowered, mut compiled, mut finite) = (0, 0, 0);
@@ -121,13 +145,18 @@ fn corpus_smoke() {
     let mut refused: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for f in &files {
         let name = f.strip_prefix(&dir).unwrap_or(f).display().to_string();
-        let Ok((_, out)) = nmodl::compile_file(f, &Default::default()) else { continue };
+        let Ok((_, out)) = nmodl::compile_file(f, &Default::default()) else {
+            continue;
+        };
         let Some(m) = out.mechanism else { continue };
         lowered += 1;
         let c = match Compiled::new(&m, CompileOptions::default()) {
             Ok(c) => c,
             Err(Error::Unsupported { construct, .. }) => {
-                refused.entry(construct_key(&construct)).or_default().push(name);
+                refused
+                    .entry(construct_key(&construct))
+                    .or_default()
+                    .push(name);
                 continue;
             }
             Err(e) => {
@@ -142,7 +171,10 @@ fn corpus_smoke() {
             Outcome::RunError(e) => run_errors.push(format!("{name}: {e}")),
         }
     }
-    eprintln!("corpus: {} files, {lowered} lowered by nmodl, {compiled} compiled by the executor", files.len());
+    eprintln!(
+        "corpus: {} files, {lowered} lowered by nmodl, {compiled} compiled by the executor",
+        files.len()
+    );
     eprintln!(
         "ran 100 steps: {finite} finite, {} non-finite, {} run-time errors",
         nonfinite.len(),
@@ -156,9 +188,19 @@ fn corpus_smoke() {
     }
     eprintln!("constructs refused (construct | files | example):");
     for (k, v) in &refused {
-        eprintln!("  {k} | {} | {}", v.len(), v.first().map(String::as_str).unwrap_or(""));
+        eprintln!(
+            "  {k} | {} | {}",
+            v.len(),
+            v.first().map(String::as_str).unwrap_or("")
+        );
     }
     // The executor must handle the bulk of what the frontend lowers.
-    assert!(compiled * 10 >= lowered * 8, "only {compiled} of {lowered} compiled");
-    assert!(finite * 10 >= compiled * 8, "only {finite} of {compiled} ran finite");
+    assert!(
+        compiled * 10 >= lowered * 8,
+        "only {compiled} of {lowered} compiled"
+    );
+    assert!(
+        finite * 10 >= compiled * 8,
+        "only {finite} of {compiled} ran finite"
+    );
 }

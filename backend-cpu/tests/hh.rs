@@ -1,6 +1,6 @@
 //! (a) Single-instance `hh` under a clamped-voltage staircase against an independent
 //! hand-written Hodgkin–Huxley implementation (same published equations, exact rates).
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::needless_range_loop)]
 
 use backend_cpu::{library, CompileOptions, Compiled, Env, EventLog, IonPools};
 
@@ -38,7 +38,10 @@ fn table_rates(v: f64, celsius: f64) -> [(f64, f64); 3] {
     let (a, b) = (rates(-100.0 + i, celsius), rates(-99.0 + i, celsius));
     let mut out = a;
     for k in 0..3 {
-        out[k] = (a[k].0 + th * (b[k].0 - a[k].0), a[k].1 + th * (b[k].1 - a[k].1));
+        out[k] = (
+            a[k].0 + th * (b[k].0 - a[k].0),
+            a[k].1 + th * (b[k].1 - a[k].1),
+        );
     }
     out
 }
@@ -92,15 +95,32 @@ fn run(use_tables: bool, celsius: f64, table_ref: bool, steps: usize) -> (f64, f
     };
     let v0 = staircase(0.0);
     let v = [v0];
-    let env = Env { t: 0.0, dt, celsius, v: &v, area: &area, diam: &diam };
-    hh.init(&mut inst, &env, &mut ions, &mut EventLog::default()).unwrap();
-    let mut reference = Ref { x: r(v0).map(|(inf, _)| inf) };
+    let env = Env {
+        t: 0.0,
+        dt,
+        celsius,
+        v: &v,
+        area: &area,
+        diam: &diam,
+    };
+    hh.init(&mut inst, &env, &mut ions, &mut EventLog::default())
+        .unwrap();
+    let mut reference = Ref {
+        x: r(v0).map(|(inf, _)| inf),
+    };
     let (mut max_state, mut max_cur) = (0.0f64, 0.0f64);
     for step in 0..steps {
         let t = step as f64 * dt;
         let vv = staircase(t);
         let v = [vv];
-        let env = Env { t, dt, celsius, v: &v, area: &area, diam: &diam };
+        let env = Env {
+            t,
+            dt,
+            celsius,
+            v: &v,
+            area: &area,
+            diam: &diam,
+        };
         for (k, name) in ["m", "h", "n"].iter().enumerate() {
             max_state = max_state.max((col(&hh, &inst, name) - reference.x[k]).abs());
         }
@@ -166,12 +186,23 @@ fn hh_table_rebuilds_when_celsius_changes() {
     let mut inst = hh.instantiate(&[0], &mut ions).unwrap();
     let (v, area, diam) = ([-30.0], [500.0], [10.0]);
     for celsius in [6.3, 30.0, 6.3] {
-        let env = Env { t: 0.0, dt: 0.025, celsius, v: &v, area: &area, diam: &diam };
-        hh.init(&mut inst, &env, &mut ions, &mut EventLog::default()).unwrap();
+        let env = Env {
+            t: 0.0,
+            dt: 0.025,
+            celsius,
+            v: &v,
+            area: &area,
+            diam: &diam,
+        };
+        hh.init(&mut inst, &env, &mut ions, &mut EventLog::default())
+            .unwrap();
         hh.advance_state(&mut inst, &env, &mut ions).unwrap();
         let tau = col(&hh, &inst, "mtau");
         let want = table_rates(-30.0, celsius)[0].1;
-        assert!((tau - want).abs() <= 1e-12 * want, "{tau} vs {want} at {celsius}");
+        assert!(
+            (tau - want).abs() <= 1e-12 * want,
+            "{tau} vs {want} at {celsius}"
+        );
     }
 }
 
@@ -185,8 +216,16 @@ fn many_instances_agree_with_one() {
     let mut inst = hh.instantiate(&nodes, &mut ions).unwrap();
     let v: Vec<f64> = (0..n).map(|k| -90.0 + 1.7 * k as f64).collect();
     let (area, diam) = (vec![500.0; n], vec![10.0; n]);
-    let env = Env { t: 0.0, dt: 0.025, celsius: 6.3, v: &v, area: &area, diam: &diam };
-    hh.init(&mut inst, &env, &mut ions, &mut EventLog::default()).unwrap();
+    let env = Env {
+        t: 0.0,
+        dt: 0.025,
+        celsius: 6.3,
+        v: &v,
+        area: &area,
+        diam: &diam,
+    };
+    hh.init(&mut inst, &env, &mut ions, &mut EventLog::default())
+        .unwrap();
     for _ in 0..10 {
         hh.compute_currents(&mut inst, &env, &mut ions).unwrap();
         hh.advance_state(&mut inst, &env, &mut ions).unwrap();
@@ -201,7 +240,11 @@ fn many_instances_agree_with_one() {
         }
         for (j, name) in ["m", "h", "n"].iter().enumerate() {
             let got = hh.column(&inst, name, 0).unwrap()[k];
-            assert!((got - x[j]).abs() < 1e-12, "instance {k} {name}: {got} vs {}", x[j]);
+            assert!(
+                (got - x[j]).abs() < 1e-12,
+                "instance {k} {name}: {got} vs {}",
+                x[j]
+            );
         }
     }
 }

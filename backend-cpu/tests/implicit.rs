@@ -1,5 +1,5 @@
 //! (d) derivimplicit and KINETIC (sparse) against hand-computed implicit-Euler solutions.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::needless_range_loop)]
 
 use backend_cpu::{library, CompileOptions, Compiled, Env, EventLog, Instances, IonPools};
 
@@ -32,8 +32,16 @@ DERIVATIVE st { x' = -k*x*x + s }
 fn derivimplicit_solves_the_implicit_euler_equation() {
     let (c, mut inst, mut ions) = build("ric.mod", RICCATI);
     let (v, a, d, dt) = env(0.1);
-    let e = Env { t: 0.0, dt, celsius: 6.3, v: &v, area: &a, diam: &d };
-    c.init(&mut inst, &e, &mut ions, &mut EventLog::default()).unwrap();
+    let e = Env {
+        t: 0.0,
+        dt,
+        celsius: 6.3,
+        v: &v,
+        area: &a,
+        diam: &d,
+    };
+    c.init(&mut inst, &e, &mut ions, &mut EventLog::default())
+        .unwrap();
     let (k, s) = (3.0, 0.5);
     let mut x: f64 = 1.0;
     let mut max_err = 0.0f64;
@@ -67,8 +75,16 @@ DERIVATIVE st {
 fn derivimplicit_two_coupled_nonlinear_states() {
     let (c, mut inst, mut ions) = build("lv.mod", PREDATOR);
     let (v, ar, d, dt) = env(0.05);
-    let e = Env { t: 0.0, dt, celsius: 6.3, v: &v, area: &ar, diam: &d };
-    c.init(&mut inst, &e, &mut ions, &mut EventLog::default()).unwrap();
+    let e = Env {
+        t: 0.0,
+        dt,
+        celsius: 6.3,
+        v: &v,
+        area: &ar,
+        diam: &d,
+    };
+    c.init(&mut inst, &e, &mut ions, &mut EventLog::default())
+        .unwrap();
     let (a, b, cc) = (2.0, 1.0, 0.3);
     let (mut x, mut y) = (1.0f64, 0.5f64);
     let mut max_err = 0.0f64;
@@ -117,8 +133,16 @@ KINETIC kin {
 fn kinetic_two_state_is_implicit_euler_and_conserves() {
     let (c, mut inst, mut ions) = build("two.mod", TWO_STATE);
     let (v, ar, d, dt) = env(0.1);
-    let e = Env { t: 0.0, dt, celsius: 6.3, v: &v, area: &ar, diam: &d };
-    c.init(&mut inst, &e, &mut ions, &mut EventLog::default()).unwrap();
+    let e = Env {
+        t: 0.0,
+        dt,
+        celsius: 6.3,
+        v: &v,
+        area: &ar,
+        diam: &d,
+    };
+    c.init(&mut inst, &e, &mut ions, &mut EventLog::default())
+        .unwrap();
     let (a, b) = (0.7, 0.2);
     let mut o = 0.0f64;
     let (mut max_err, mut max_cons, mut max_exact) = (0.0f64, 0.0f64, 0.0f64);
@@ -182,8 +206,16 @@ fn kinetic_three_state_steady_state_and_steps() {
     let c1 = 1.0 / (1.0 + r1 + r2);
     let ss = [c1, c1 * r1, c1 * r2];
     let (v, ar, d, dt) = env(0.05);
-    let e = Env { t: 0.0, dt, celsius: 6.3, v: &v, area: &ar, diam: &d };
-    c.init(&mut inst, &e, &mut ions, &mut EventLog::default()).unwrap();
+    let e = Env {
+        t: 0.0,
+        dt,
+        celsius: 6.3,
+        v: &v,
+        area: &ar,
+        diam: &d,
+    };
+    c.init(&mut inst, &e, &mut ions, &mut EventLog::default())
+        .unwrap();
     for (k, n) in ["C1", "C2", "O"].iter().enumerate() {
         assert!((get(&c, &inst, n) - ss[k]).abs() < 1e-12, "{n}");
     }
@@ -230,8 +262,16 @@ KINETIC kin {
 fn kinetic_second_order_with_compartments() {
     let (c, mut inst, mut ions) = build("bind.mod", BINDING);
     let (v, ar, d, dt) = env(0.05);
-    let e = Env { t: 0.0, dt, celsius: 6.3, v: &v, area: &ar, diam: &d };
-    c.init(&mut inst, &e, &mut ions, &mut EventLog::default()).unwrap();
+    let e = Env {
+        t: 0.0,
+        dt,
+        celsius: 6.3,
+        v: &v,
+        area: &ar,
+        diam: &d,
+    };
+    c.init(&mut inst, &e, &mut ions, &mut EventLog::default())
+        .unwrap();
     let (kon, koff, va, vb) = (4.0, 0.5, 2.0, 0.5);
     let (mut a, mut b, mut cc) = (1.0f64, 0.6f64, 0.0f64);
     let mut max_err = 0.0f64;
@@ -278,8 +318,16 @@ DERIVATIVE st { x' = -k*x*x }
 fn euler_is_forward_euler() {
     let (c, mut inst, mut ions) = build("eul.mod", EULER);
     let (v, ar, d, dt) = env(0.01);
-    let e = Env { t: 0.0, dt, celsius: 6.3, v: &v, area: &ar, diam: &d };
-    c.init(&mut inst, &e, &mut ions, &mut EventLog::default()).unwrap();
+    let e = Env {
+        t: 0.0,
+        dt,
+        celsius: 6.3,
+        v: &v,
+        area: &ar,
+        diam: &d,
+    };
+    c.init(&mut inst, &e, &mut ions, &mut EventLog::default())
+        .unwrap();
     let mut x = 2.0f64;
     for _ in 0..100 {
         c.advance_state(&mut inst, &e, &mut ions).unwrap();

@@ -1,6 +1,6 @@
 //! Ion pools: NEURON's defaults, currents summed per ion, concentrations written back and
 //! reversal potentials recomputed by Nernst.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::needless_range_loop)]
 
 use backend_cpu::{library, CompileOptions, Compiled, Env, EventLog, IonPools};
 
@@ -23,18 +23,28 @@ DERIVATIVE st { cai' = -ica*10000/(2*FARADAY*depth) + (cainf - cai)/tau }
 "#;
 
 fn compile(name: &str, src: &str) -> Compiled {
-    Compiled::new(&library::lower(name, src, true).unwrap(), CompileOptions::default()).unwrap()
+    Compiled::new(
+        &library::lower(name, src, true).unwrap(),
+        CompileOptions::default(),
+    )
+    .unwrap()
 }
 
 #[test]
 fn neuron_default_ions() {
     let ions = IonPools::new(2);
     let na = ions.get("na").unwrap();
-    assert_eq!((na.conc_in[1], na.conc_out[1], na.e[1], na.valence), (10.0, 140.0, 50.0, 1.0));
+    assert_eq!(
+        (na.conc_in[1], na.conc_out[1], na.e[1], na.valence),
+        (10.0, 140.0, 50.0, 1.0)
+    );
     let k = ions.get("k").unwrap();
     assert_eq!((k.conc_in[0], k.conc_out[0], k.e[0]), (54.4, 2.5, -77.0));
     let ca = ions.get("ca").unwrap();
-    assert_eq!((ca.conc_in[0], ca.conc_out[0], ca.valence), (5e-5, 2.0, 2.0));
+    assert_eq!(
+        (ca.conc_in[0], ca.conc_out[0], ca.valence),
+        (5e-5, 2.0, 2.0)
+    );
     assert!((ca.e[0] - 132.4579341637009).abs() < 1e-9);
 }
 
@@ -53,7 +63,14 @@ fn currents_sum_per_ion_and_nernst_follows_written_concentration() {
     assert!(ions.get("ca").unwrap().conc_written);
     let (v, area, diam) = ([-20.0, 10.0], [100.0, 100.0], [5.0, 5.0]);
     let dt = 0.025;
-    let env = Env { t: 0.0, dt, celsius, v: &v, area: &area, diam: &diam };
+    let env = Env {
+        t: 0.0,
+        dt,
+        celsius,
+        v: &v,
+        area: &area,
+        diam: &diam,
+    };
     let mut log = EventLog::default();
     leak.init(&mut li, &env, &mut ions, &mut log).unwrap();
     shell.init(&mut si, &env, &mut ions, &mut log).unwrap();
@@ -72,7 +89,14 @@ fn currents_sum_per_ion_and_nernst_follows_written_concentration() {
     let mut cai = [1e-4f64, 1e-4];
     for step in 0..40 {
         let t = step as f64 * dt;
-        let env = Env { t, dt, celsius, v: &v, area: &area, diam: &diam };
+        let env = Env {
+            t,
+            dt,
+            celsius,
+            v: &v,
+            area: &area,
+            diam: &diam,
+        };
         ions.reset_currents();
         leak.compute_currents(&mut li, &env, &mut ions).unwrap();
         hh.compute_currents(&mut hi, &env, &mut ions).unwrap();

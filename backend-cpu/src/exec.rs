@@ -1701,7 +1701,8 @@ impl Vm<'_> {
     fn eval_system(&mut self, sys: &ImplicitSystem, dt: f64, active: &[bool; W]) -> Result<()> {
         let n = sys.cols.len();
         match sys.kind {
-            SysKind::Ode => {
+            SysKind::Ode | SysKind::Algebraic => {
+                let ode = sys.kind == SysKind::Ode;
                 self.run_body(&sys.body)?;
                 for k in 0..n {
                     let f = self.s.f.get(k).copied().unwrap_or([0.0; W]);
@@ -1726,8 +1727,13 @@ impl Vm<'_> {
                         let fb = self.s.fb.get(k).copied().unwrap_or([0.0; W]);
                         if let Some(jac) = self.s.jac.get_mut(k * n + j) {
                             for l in 0..W {
-                                let d = if k == j { 1.0 } else { 0.0 };
-                                jac[l] = d - dt * (fp[l] - fb[l]) / h[l];
+                                let dfdx = (fp[l] - fb[l]) / h[l];
+                                jac[l] = if ode {
+                                    let d = if k == j { 1.0 } else { 0.0 };
+                                    d - dt * dfdx
+                                } else {
+                                    dfdx
+                                };
                             }
                         }
                     }
@@ -1738,7 +1744,7 @@ impl Vm<'_> {
                     let fb = self.s.fb.get(k).copied().unwrap_or([0.0; W]);
                     if let Some(f) = self.s.f.get_mut(k) {
                         for l in 0..W {
-                            f[l] = x[l] - x0[l] - dt * fb[l];
+                            f[l] = if ode { x[l] - x0[l] - dt * fb[l] } else { fb[l] };
                         }
                     }
                 }

@@ -363,6 +363,8 @@ pub(crate) enum SysKind {
     Ode,
     /// Kinetic scheme: `vol·(x₁ − x₀)/dt = f(x₁)`, mass-action Jacobian, CONSERVE rows (sparse).
     Kinetic,
+    /// LINEAR / NONLINEAR: `lhs − rhs = 0` for each equation, numeric Jacobian.
+    Algebraic,
 }
 
 /// An implicit system compiled for the Newton solver.
@@ -453,6 +455,8 @@ struct SysCtx {
     kin_states: Vec<VarId>,
     ff: Option<R>,
     bf: Option<R>,
+    /// Equations compiled so far (algebraic systems).
+    n_eq: usize,
 }
 
 /// Compiles one kernel (and what it calls).
@@ -1660,7 +1664,41 @@ impl<'s, 'm> Compiler<'s, 'm> {
                 }
                 Ok(())
             }
-            Stmt::Equation(..) => Err(self.sh.unsupported("LINEAR/NONLINEAR equation")),
+            Stmt::Equation(lhs, rhs) => {
+                let in_alg = matches!(
+                    &self.sys,
+                    Some(SysCtx {
+                        kind: SysKind::Algebraic,
+                        ..
+                    })
+                );
+                if !in_alg {
+                    return Err(self.sh.unsupported("equation outside its LINEAR/NONLINEAR solve"));
+                }
+                if self.depth > 0 {
+                    return Err(self
+                        .sh
+                        .unsupported("LINEAR/NONLINEAR equation inside a loop or branch"));
+                }
+                let a = self.expr(lhs)?;
+                let b = self.expr(rhs)?;
+                let d = self.alloc(1);
+                self.emit(Op::Bin {
+                    f: F2::Sub,
+                    d,
+                    a,
+                    b,
+                });
+                let k = match &mut self.sys {
+                    Some(sys) => {
+                        sys.n_eq += 1;
+                        sys.n_eq - 1
+                    }
+                    None => 0,
+                };
+                self.emit(Op::Deriv { k, s: d });
+                Ok(())
+            }
             Stmt::NetSend(d, f) => {
                 let d = self.expr(d)?;
                 let f = self.expr(f)?;
@@ -1773,9 +1811,16 @@ impl<'s, 'm> Compiler<'s, 'm> {
                         &solve.kernel.body,
                     )
                 }
-                (System::Algebraic { .. }, _) => Err(self
-                    .sh
-                    .unsupported(format!("LINEAR/NONLINEAR block `{}`", solve.block))),
+                (System::Algebraic { unknowns }, _) => {
+                    let mut keys = Vec::new();
+                    for v in unknowns {
+                        let n = self.sh.m.variables.get(*v).and_then(|x| x.array).unwrap_or(1);
+                        for k in 0..n.max(1) {
+                            keys.push((*v, k));
+                        }
+                    }
+                    self.implicit(SysKind::Algebraic, false, keys, Vec::new(), &solve.kernel.body)
+                }
             }
         })();
         self.frame = saved_frame;
@@ -1805,6 +1850,7 @@ impl<'s, 'm> Compiler<'s, 'm> {
             kin_states: Vec::new(),
             ff: None,
             bf: None,
+            n_eq: 0,
         });
         // Deriv ops write f[k]; for euler they are redirected into registers d + k.
         let start = self.ops.len();
@@ -1863,14 +1909,21 @@ impl<'s, 'm> Compiler<'s, 'm> {
             kin_states,
             ff: Some(ff),
             bf: Some(bf),
+            n_eq: 0,
         });
         let start = self.ops.len();
         let outer = self.in_system;
         self.in_system = true;
         let r = self.block(body);
         self.in_system = outer;
-        self.sys = None;
+        let n_eq = self.sys.take().map(|s| s.n_eq).unwrap_or(0);
         r?;
+        if kind == SysKind::Algebraic && n_eq != cols.len() {
+            return Err(self.sh.unsupported(format!(
+                "LINEAR/NONLINEAR system of {n_eq} equations in {} unknowns",
+                cols.len()
+            )));
+        }
         let mut body_ops: Vec<Op> = self.ops.drain(start..).collect();
         for op in &mut body_ops {
             if let Op::Jump { to } | Op::JumpIfNone { to } = op {

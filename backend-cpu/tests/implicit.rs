@@ -335,3 +335,52 @@ fn euler_is_forward_euler() {
         assert!((get(&c, &inst, "x") - x).abs() < 1e-14);
     }
 }
+
+const NONLINEAR: &str = r#"
+NEURON { SUFFIX nl RANGE a, b, c }
+PARAMETER { a = 1.5  b = -0.5  c = 2 }
+STATE { x y z }
+INITIAL {
+    x = 1.4  y = -0.4  z = 2.1
+    SOLVE eqs
+}
+NONLINEAR eqs {
+    ~ x + y*z = a + b*c
+    ~ y + z*x = b + c*a
+    ~ z + x*y = c + a*b
+}
+"#;
+
+#[test]
+fn nonlinear_block_is_solved_by_newton() {
+    let (c, mut inst, mut ions) = build("nl.mod", NONLINEAR);
+    let (v, ar, d, dt) = env(0.025);
+    let e = Env { t: 0.0, dt, celsius: 6.3, v: &v, area: &ar, diam: &d };
+    c.init(&mut inst, &e, &mut ions, &mut EventLog::default()).unwrap();
+    // The root next to the starting point is (a, b, c).
+    for (n, want) in [("x", 1.5), ("y", -0.5), ("z", 2.0)] {
+        assert!((get(&c, &inst, n) - want).abs() < 1e-12, "{n} = {}", get(&c, &inst, n));
+    }
+}
+
+const LINEAR: &str = r#"
+NEURON { SUFFIX lin RANGE s }
+PARAMETER { s = 3 }
+STATE { p q }
+INITIAL { SOLVE eqs }
+LINEAR eqs {
+    ~ 2*p + q = s
+    ~ p - 4*q = 1
+}
+"#;
+
+#[test]
+fn linear_block_is_solved() {
+    let (c, mut inst, mut ions) = build("lin.mod", LINEAR);
+    let (v, ar, d, dt) = env(0.025);
+    let e = Env { t: 0.0, dt, celsius: 6.3, v: &v, area: &ar, diam: &d };
+    c.init(&mut inst, &e, &mut ions, &mut EventLog::default()).unwrap();
+    // 2p + q = 3, p − 4q = 1  ⇒  p = 13/9, q = 1/9.
+    assert!((get(&c, &inst, "p") - 13.0 / 9.0).abs() < 1e-12);
+    assert!((get(&c, &inst, "q") - 1.0 / 9.0).abs() < 1e-12);
+}

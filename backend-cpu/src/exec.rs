@@ -109,6 +109,7 @@ pub struct Compiled {
     net_receive_init: Option<(Program, Vec<R>)>,
     systems: Vec<ImplicitSystem>,
     tables: Vec<TableDef>,
+    hooks: Vec<(String, Program)>,
     currents: Vec<CurrentOut>,
     n_regs: usize,
     n_masks: usize,
@@ -188,9 +189,6 @@ impl Compiled {
             table_of: Default::default(),
             notes: Vec::new(),
         };
-        if let Some((label, _)) = mech.before_after.first() {
-            return Err(sh.unsupported(format!("BEFORE/AFTER/CONSTRUCTOR block `{label}`")));
-        }
         let (init, _) = Compiler::kernel(&mut sh, &mech.init, 0)?;
         let (cur, _) = Compiler::kernel(&mut sh, &mech.compute_currents, 0)?;
         let (adv, _) = Compiler::kernel(&mut sh, &mech.advance_state, 0)?;
@@ -204,6 +202,11 @@ impl Compiled {
             Some(k) => Some(Compiler::kernel(&mut sh, k, n_args)?),
             None => None,
         };
+        let mut hooks = Vec::new();
+        for (label, k) in &mech.before_after {
+            let (p, _) = Compiler::kernel(&mut sh, k, 0)?;
+            hooks.push((label.clone(), p));
+        }
         let mut currents = Vec::new();
         for c in &mech.currents {
             let home = layout
@@ -227,6 +230,7 @@ impl Compiled {
         progs.extend(net_receive.iter().map(|x| &x.0));
         progs.extend(net_receive_init.iter().map(|x| &x.0));
         progs.extend(tables.iter().map(|t| &t.builder));
+        progs.extend(hooks.iter().map(|h| &h.1));
         let n_regs = progs.iter().map(|p| p.n_regs).max().unwrap_or(1);
         let n_masks = progs.iter().map(|p| p.n_masks).max().unwrap_or(1) + 1;
         let n_loops = progs.iter().map(|p| p.n_loops).max().unwrap_or(0);
@@ -249,6 +253,7 @@ impl Compiled {
             net_receive_init,
             systems,
             tables,
+            hooks,
             currents,
             n_regs,
             n_masks,
@@ -430,6 +435,34 @@ impl Compiled {
             base += len;
         }
         Ok(())
+    }
+
+    /// Labels of the BEFORE/AFTER/CONSTRUCTOR/DESTRUCTOR blocks the mechanism has, in file
+    /// order: `before INITIAL`, `after INITIAL`, `before BREAKPOINT`, `after SOLVE`,
+    /// `before STEP`, `constructor`, `destructor`.
+    pub fn hook_labels(&self) -> impl Iterator<Item = &str> {
+        self.hooks.iter().map(|(l, _)| l.as_str())
+    }
+
+    /// Runs every block labelled `label` (see [`Compiled::hook_labels`]) over all instances;
+    /// returns whether there was one.
+    pub fn run_hook(
+        &self,
+        label: &str,
+        inst: &mut Instances,
+        env: &Env,
+        ions: &mut IonPools,
+        sink: &mut dyn EventSink,
+    ) -> Result<bool> {
+        self.check_env(inst, env, ions)?;
+        let mut any = false;
+        for (l, prog) in &self.hooks {
+            if l == label {
+                any = true;
+                self.run_blocks(prog, inst, env, ions, sink, 0.0)?;
+            }
+        }
+        Ok(any)
     }
 
     /// `advance_state`: BREAKPOINT's SOLVEs with the new `v` (after the cable solve).

@@ -27,6 +27,13 @@
 //!    3. [`Compiled::advance_state`] with the new `v` (cnexp, euler, derivimplicit, KINETIC);
 //!    4. [`Compiled::write_ions`], then [`IonPools::update_reversals`].
 //!
+//! BEFORE/AFTER blocks run through [`Compiled::run_hook`]: `before INITIAL` / `after INITIAL`
+//! around `init`, `before BREAKPOINT` just before `compute_currents`, `after SOLVE` just after
+//! `advance_state`, `before STEP` at the start of a step; `constructor` once after
+//! [`Compiled::instantiate`], `destructor` when instances are dropped. (The placement of
+//! `before STEP` and `after SOLVE` follows our reading of NEURON's documentation; check it
+//! against NEURON's `fadvance` before relying on it.)
+//!
 //! Kernels never allocate in these calls (only a TABLE rebuild after a DEPEND change does).
 //!
 //! ## Units and sign conventions (NEURON's)

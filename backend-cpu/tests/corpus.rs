@@ -76,7 +76,10 @@ fn run(c: &Compiled) -> Outcome {
         diam: &diam,
     };
     let res = (|| -> Result<(), Error> {
+        c.run_hook("constructor", &mut inst, &env0, &mut ions, &mut log)?;
+        c.run_hook("before INITIAL", &mut inst, &env0, &mut ions, &mut log)?;
         c.init(&mut inst, &env0, &mut ions, &mut log)?;
+        c.run_hook("after INITIAL", &mut inst, &env0, &mut ions, &mut log)?;
         c.write_ions(&mut inst, &env0, &mut ions)?;
         ions.update_reversals(6.3);
         let n_args = c.mechanism().net_receive.as_ref().map(|x| x.n_args);
@@ -94,9 +97,12 @@ fn run(c: &Compiled) -> Outcome {
                 let mut w = vec![0.001; k.max(1)];
                 c.net_receive(&mut inst, 0, &mut w, 0.0, &env, &mut ions, &mut log)?;
             }
+            c.run_hook("before STEP", &mut inst, &env, &mut ions, &mut log)?;
             ions.reset_currents();
+            c.run_hook("before BREAKPOINT", &mut inst, &env, &mut ions, &mut log)?;
             c.compute_currents(&mut inst, &env, &mut ions)?;
             c.advance_state(&mut inst, &env, &mut ions)?;
+            c.run_hook("after SOLVE", &mut inst, &env, &mut ions, &mut log)?;
             c.write_ions(&mut inst, &env, &mut ions)?;
             ions.update_reversals(6.3);
         }

@@ -384,3 +384,29 @@ fn linear_block_is_solved() {
     assert!((get(&c, &inst, "p") - 13.0 / 9.0).abs() < 1e-12);
     assert!((get(&c, &inst, "q") - 1.0 / 9.0).abs() < 1e-12);
 }
+
+const HOOKS: &str = r#"
+NEURON { SUFFIX hooks RANGE nb, na, vseen }
+ASSIGNED { v (mV) nb na vseen }
+INITIAL { nb = 0  na = 0 }
+BEFORE BREAKPOINT { nb = nb + 1  vseen = v }
+AFTER SOLVE { na = na + 2 }
+"#;
+
+#[test]
+fn before_after_blocks_run_as_hooks() {
+    let (c, mut inst, mut ions) = build("hooks.mod", HOOKS);
+    let labels: Vec<&str> = c.hook_labels().collect();
+    assert_eq!(labels, ["before BREAKPOINT", "after SOLVE"]);
+    let (v, ar, d, dt) = env(0.025);
+    let e = Env { t: 0.0, dt, celsius: 6.3, v: &v, area: &ar, diam: &d };
+    let mut log = EventLog::default();
+    c.init(&mut inst, &e, &mut ions, &mut log).unwrap();
+    for _ in 0..3 {
+        assert!(c.run_hook("before BREAKPOINT", &mut inst, &e, &mut ions, &mut log).unwrap());
+        assert!(c.run_hook("after SOLVE", &mut inst, &e, &mut ions, &mut log).unwrap());
+    }
+    assert!(!c.run_hook("before STEP", &mut inst, &e, &mut ions, &mut log).unwrap());
+    assert_eq!((get(&c, &inst, "nb"), get(&c, &inst, "na")), (3.0, 6.0));
+    assert_eq!(get(&c, &inst, "vseen"), -65.0);
+}

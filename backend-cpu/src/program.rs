@@ -16,7 +16,7 @@ use nmodl::ir::{
 use crate::error::{Error, Result};
 
 /// Lanes per block: the number of instances one op processes.
-pub const LANES: usize = 32;
+pub const LANES: usize = 64;
 
 /// A register index.
 pub(crate) type R = usize;

@@ -919,16 +919,21 @@ impl<'a> Vm<'a> {
         while let Some(op) = ops.get(pc) {
             pc += 1;
             match op {
-                Op::Const { d, x } => self.set(*d, [*x; W]),
+                Op::Const { d, x } => {
+                    if let Some(o) = self.s.regs.get_mut(*d) {
+                        o.fill(*x);
+                    }
+                }
                 Op::Mov { d, s } => {
                     if let Ok([o, x]) = self.s.regs.get_disjoint_mut([*d, *s]) {
                         *o = *x;
                     }
                 }
                 Op::Sel { d, s } => {
-                    let x = self.reg(*s);
-                    let m = self.mask();
-                    if let Some(o) = self.s.regs.get_mut(*d) {
+                    let Some(m) = self.s.masks.get(self.depth) else {
+                        continue;
+                    };
+                    if let Ok([o, x]) = self.s.regs.get_disjoint_mut([*d, *s]) {
                         for l in 0..W {
                             if m[l] {
                                 o[l] = x[l];
@@ -1109,12 +1114,12 @@ impl<'a> Vm<'a> {
                         NodeVal::Diam => self.env.diam,
                     };
                     let off = if *what == NodeVal::V { self.v_off } else { 0.0 };
-                    let mut o = [0.0; W];
-                    for l in 0..len {
-                        let k = self.node.get(base + l).copied().unwrap_or(usize::MAX);
-                        o[l] = src.get(k).copied().unwrap_or(f64::NAN) + off;
+                    if let Some(o) = self.s.regs.get_mut(*d) {
+                        for l in 0..len {
+                            let k = self.node.get(base + l).copied().unwrap_or(usize::MAX);
+                            o[l] = src.get(k).copied().unwrap_or(f64::NAN) + off;
+                        }
                     }
-                    self.set(*d, o);
                 }
                 Op::LoadScalar { d, what } => {
                     let x = match what {
@@ -1239,21 +1244,28 @@ impl<'a> Vm<'a> {
                     self.set(*d, o);
                 }
                 Op::MaskPush { c, neg } => {
-                    let x = self.reg(*c);
-                    let top = self.mask();
-                    let mut m = [false; W];
-                    for l in 0..W {
-                        m[l] = top[l] && ((x[l] != 0.0) != *neg);
+                    let Some(x) = self.s.regs.get(*c) else {
+                        continue;
+                    };
+                    let depth = self.depth;
+                    match self.s.masks.get_disjoint_mut([depth, depth + 1]) {
+                        Ok([top, m]) => {
+                            for l in 0..W {
+                                m[l] = top[l] && ((x[l] != 0.0) != *neg);
+                            }
+                        }
+                        Err(_) => return Err(self.err("mask stack overflow")),
                     }
                     self.depth += 1;
-                    match self.s.masks.get_mut(self.depth) {
-                        Some(slot) => *slot = m,
-                        None => return Err(self.err("mask stack overflow")),
-                    }
                 }
                 Op::MaskPop => self.depth = self.depth.saturating_sub(1),
                 Op::JumpIfNone { to } => {
-                    if !self.mask().iter().any(|x| *x) {
+                    let any = self
+                        .s
+                        .masks
+                        .get(self.depth)
+                        .is_some_and(|m| m.iter().any(|x| *x));
+                    if !any {
                         pc = *to;
                     }
                 }

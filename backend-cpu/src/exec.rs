@@ -110,6 +110,7 @@ pub struct Compiled {
     systems: Vec<ImplicitSystem>,
     tables: Vec<TableDef>,
     hooks: Vec<(String, Program)>,
+    watch_progs: Vec<(Program, R)>,
     currents: Vec<CurrentOut>,
     n_regs: usize,
     n_masks: usize,
@@ -165,7 +166,16 @@ pub struct Instances {
     /// dI/dv of [`Instances::i`] per instance (S/cm² or µS).
     pub g: Vec<f64>,
     tables: Vec<TableData>,
+    watch: WatchState,
     scratch: Scratch,
+}
+
+/// Per WATCH, per instance: armed, flag, condition value at the last check.
+#[derive(Clone, Debug, Default)]
+struct WatchState {
+    armed: Vec<Vec<bool>>,
+    flag: Vec<Vec<f64>>,
+    last: Vec<Vec<bool>>,
 }
 
 fn shape(what: &'static str, expected: usize, got: usize) -> Error {
@@ -188,6 +198,7 @@ impl Compiled {
             tables: Vec::new(),
             table_of: Default::default(),
             notes: Vec::new(),
+            watches: Vec::new(),
         };
         let (init, _) = Compiler::kernel(&mut sh, &mech.init, 0)?;
         let (cur, _) = Compiler::kernel(&mut sh, &mech.compute_currents, 0)?;
@@ -206,6 +217,12 @@ impl Compiled {
         for (label, k) in &mech.before_after {
             let (p, _) = Compiler::kernel(&mut sh, k, 0)?;
             hooks.push((label.clone(), p));
+        }
+        let mut watch_progs = Vec::new();
+        let mut k = 0;
+        while let Some(e) = sh.watches.get(k).cloned() {
+            watch_progs.push(Compiler::expr_program(&mut sh, &e)?);
+            k += 1;
         }
         let mut currents = Vec::new();
         for c in &mech.currents {
@@ -231,6 +248,7 @@ impl Compiled {
         progs.extend(net_receive_init.iter().map(|x| &x.0));
         progs.extend(tables.iter().map(|t| &t.builder));
         progs.extend(hooks.iter().map(|h| &h.1));
+        progs.extend(watch_progs.iter().map(|h| &h.0));
         let n_regs = progs.iter().map(|p| p.n_regs).max().unwrap_or(1);
         let n_masks = progs.iter().map(|p| p.n_masks).max().unwrap_or(1) + 1;
         let n_loops = progs.iter().map(|p| p.n_loops).max().unwrap_or(0);
@@ -254,6 +272,7 @@ impl Compiled {
             systems,
             tables,
             hooks,
+            watch_progs,
             currents,
             n_regs,
             n_masks,
@@ -317,6 +336,11 @@ impl Compiled {
             i: vec![0.0; n],
             g: vec![0.0; n],
             tables: vec![TableData::default(); self.tables.len()],
+            watch: WatchState {
+                armed: vec![vec![false; n]; self.watch_progs.len()],
+                flag: vec![vec![0.0; n]; self.watch_progs.len()],
+                last: vec![vec![false; n]; self.watch_progs.len()],
+            },
             scratch: Scratch {
                 regs: zeros(self.n_regs),
                 masks: vec![[false; W]; self.n_masks],
@@ -433,6 +457,60 @@ impl Compiled {
             inst.i[base..base + len].copy_from_slice(&itot[..len]);
             inst.g[base..base + len].copy_from_slice(&gtot[..len]);
             base += len;
+        }
+        Ok(())
+    }
+
+    /// Number of distinct WATCH conditions.
+    pub fn n_watches(&self) -> usize {
+        self.watch_progs.len()
+    }
+
+    /// Checks armed WATCH conditions (call after `advance_state`, with the new `v`): when one
+    /// goes from false to true, a self-event with the WATCH's flag is sent for time `env.t`
+    /// (NEURON delivers it to NET_RECEIVE at once). A watch stays armed until the instance's
+    /// NET_RECEIVE next runs a WATCH statement (the first one run disarms the others).
+    pub fn check_watches(
+        &self,
+        inst: &mut Instances,
+        env: &Env,
+        ions: &mut IonPools,
+        sink: &mut dyn EventSink,
+    ) -> Result<()> {
+        self.check_env(inst, env, ions)?;
+        let n = inst.n;
+        for (w, (prog, r)) in self.watch_progs.iter().enumerate() {
+            let mut base = 0;
+            while base < n {
+                let len = (n - base).min(W);
+                let any = inst
+                    .watch
+                    .armed
+                    .get(w)
+                    .is_some_and(|a| a[base..base + len].iter().any(|x| *x));
+                if any {
+                    let mut null = NullSink;
+                    let mut vm = Vm::new(self, inst, env, ions, &mut null, base, len);
+                    vm.run(&prog.ops)?;
+                    let c = vm.reg(*r);
+                    for l in 0..len {
+                        let i = base + l;
+                        let ws = &mut inst.watch;
+                        let armed = ws.armed.get(w).and_then(|a| a.get(i)).copied();
+                        let flag = ws.flag.get(w).and_then(|a| a.get(i)).copied();
+                        if let (Some(true), Some(flag), Some(last)) =
+                            (armed, flag, ws.last.get_mut(w).and_then(|a| a.get_mut(i)))
+                        {
+                            let now = c[l] != 0.0;
+                            if now && !*last {
+                                sink.net_send(i, env.t, flag);
+                            }
+                            *last = now;
+                        }
+                    }
+                }
+                base += len;
+            }
         }
         Ok(())
     }
@@ -812,6 +890,9 @@ struct Vm<'a> {
     node: &'a [usize],
     ion_pool: &'a [usize],
     tables: &'a mut [TableData],
+    watch: &'a mut WatchState,
+    /// Lanes whose WATCHes were disarmed in this call.
+    watch_cleared: [bool; W],
     s: &'a mut Scratch,
     base: usize,
     len: usize,
@@ -841,6 +922,8 @@ impl<'a> Vm<'a> {
             node: &inst.node,
             ion_pool: &inst.ion_pool,
             tables: &mut inst.tables,
+            watch: &mut inst.watch,
+            watch_cleared: [false; W],
             s: &mut inst.scratch,
             base,
             len,
@@ -1304,6 +1387,34 @@ impl<'a> Vm<'a> {
                     for l in 0..len {
                         if m[l] {
                             self.sink.net_move(base + l, x[l]);
+                        }
+                    }
+                }
+                Op::WatchArm { w, cond, flag } => {
+                    let (c, f) = (self.reg(*cond), self.reg(*flag));
+                    let m = self.mask();
+                    for l in 0..len {
+                        if !m[l] {
+                            continue;
+                        }
+                        let i = base + l;
+                        if !self.watch_cleared[l] {
+                            self.watch_cleared[l] = true;
+                            for a in self.watch.armed.iter_mut() {
+                                if let Some(x) = a.get_mut(i) {
+                                    *x = false;
+                                }
+                            }
+                        }
+                        let ws = &mut self.watch;
+                        if let (Some(a), Some(fl), Some(la)) = (
+                            ws.armed.get_mut(*w).and_then(|v| v.get_mut(i)),
+                            ws.flag.get_mut(*w).and_then(|v| v.get_mut(i)),
+                            ws.last.get_mut(*w).and_then(|v| v.get_mut(i)),
+                        ) {
+                            *a = true;
+                            *fl = f[l];
+                            *la = c[l] != 0.0;
                         }
                     }
                 }
@@ -1789,7 +1900,11 @@ impl Vm<'_> {
                     let fb = self.s.fb.get(k).copied().unwrap_or([0.0; W]);
                     if let Some(f) = self.s.f.get_mut(k) {
                         for l in 0..W {
-                            f[l] = if ode { x[l] - x0[l] - dt * fb[l] } else { fb[l] };
+                            f[l] = if ode {
+                                x[l] - x0[l] - dt * fb[l]
+                            } else {
+                                fb[l]
+                            };
                         }
                     }
                 }

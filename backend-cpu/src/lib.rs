@@ -24,8 +24,11 @@
 //!       (at `v + 0.001` and `v`: current and dI/dv into [`Instances::i`]/[`Instances::g`] and
 //!       the ion pools); the engine adds them to its compartments and solves the cable
 //!       equation for the new `v`;
-//!    3. [`Compiled::advance_state`] with the new `v` (cnexp, euler, derivimplicit, KINETIC);
-//!    4. [`Compiled::write_ions`], then [`IonPools::update_reversals`].
+//!    3. [`Compiled::advance_state`] with the new `v` (cnexp, euler, derivimplicit, KINETIC,
+//!       LINEAR/NONLINEAR);
+//!    4. [`Compiled::write_ions`], then [`IonPools::update_reversals`];
+//!    5. [`Compiled::check_watches`]: armed WATCH conditions that became true send a
+//!       self-event (flag of the WATCH) for the current time.
 //!
 //! BEFORE/AFTER blocks run through [`Compiled::run_hook`]: `before INITIAL` / `after INITIAL`
 //! around `init`, `before BREAKPOINT` just before `compute_currents`, `after SOLVE` just after

@@ -325,6 +325,13 @@ pub(crate) enum Op {
     NetMove {
         t: R,
     },
+    /// Arms WATCH `w` with `flag`; `cond` is its value now (the first WATCH run in a call
+    /// disarms the instance's others, as NEURON does).
+    WatchArm {
+        w: usize,
+        cond: R,
+        flag: R,
+    },
     /// Implicit systems: `f[k] = s`.
     Deriv {
         k: usize,
@@ -430,6 +437,8 @@ pub(crate) struct Shared<'m> {
     pub table_of: HashMap<FuncId, usize>,
     /// Notes on constructs accepted with a caveat.
     pub notes: Vec<String>,
+    /// WATCH conditions, by index.
+    pub watches: Vec<Expr>,
 }
 
 impl Shared<'_> {
@@ -598,6 +607,14 @@ impl<'s, 'm> Compiler<'s, 'm> {
         let regs = c.frame.clone();
         c.block(&k.body)?;
         Ok((c.finish(), regs))
+    }
+
+    /// Compiles a program evaluating `e` (a WATCH condition) into the returned register.
+    pub(crate) fn expr_program(sh: &'s mut Shared<'m>, e: &Expr) -> Result<(Program, R)> {
+        let mut c = Compiler::new(sh);
+        c.load_v();
+        let r = c.expr(e)?;
+        Ok((c.finish(), r))
     }
 
     /// Compiles the builder of a table: argument from column `arg_col`, value to `ret_col`.
@@ -1673,7 +1690,9 @@ impl<'s, 'm> Compiler<'s, 'm> {
                     })
                 );
                 if !in_alg {
-                    return Err(self.sh.unsupported("equation outside its LINEAR/NONLINEAR solve"));
+                    return Err(self
+                        .sh
+                        .unsupported("equation outside its LINEAR/NONLINEAR solve"));
                 }
                 if self.depth > 0 {
                     return Err(self
@@ -1715,7 +1734,19 @@ impl<'s, 'm> Compiler<'s, 'm> {
                 self.emit(Op::NetMove { t });
                 Ok(())
             }
-            Stmt::Watch(..) => Err(self.sh.unsupported("WATCH")),
+            Stmt::Watch(c, f) => {
+                let cond = self.expr(c)?;
+                let flag = self.expr(f)?;
+                let w = match self.sh.watches.iter().position(|x| x == c) {
+                    Some(w) => w,
+                    None => {
+                        self.sh.watches.push(c.clone());
+                        self.sh.watches.len() - 1
+                    }
+                };
+                self.emit(Op::WatchArm { w, cond, flag });
+                Ok(())
+            }
             Stmt::ForNetcons(..) => Err(self.sh.unsupported("FOR_NETCONS")),
             Stmt::Print(..) => Ok(()),
         }
@@ -1814,12 +1845,24 @@ impl<'s, 'm> Compiler<'s, 'm> {
                 (System::Algebraic { unknowns }, _) => {
                     let mut keys = Vec::new();
                     for v in unknowns {
-                        let n = self.sh.m.variables.get(*v).and_then(|x| x.array).unwrap_or(1);
+                        let n = self
+                            .sh
+                            .m
+                            .variables
+                            .get(*v)
+                            .and_then(|x| x.array)
+                            .unwrap_or(1);
                         for k in 0..n.max(1) {
                             keys.push((*v, k));
                         }
                     }
-                    self.implicit(SysKind::Algebraic, false, keys, Vec::new(), &solve.kernel.body)
+                    self.implicit(
+                        SysKind::Algebraic,
+                        false,
+                        keys,
+                        Vec::new(),
+                        &solve.kernel.body,
+                    )
                 }
             }
         })();

@@ -103,6 +103,7 @@ fn run(c: &Compiled) -> Outcome {
             c.compute_currents(&mut inst, &env, &mut ions)?;
             c.advance_state(&mut inst, &env, &mut ions)?;
             c.run_hook("after SOLVE", &mut inst, &env, &mut ions, &mut log)?;
+            c.check_watches(&mut inst, &env, &mut ions, &mut log)?;
             c.write_ions(&mut inst, &env, &mut ions)?;
             ions.update_reversals(6.3);
         }

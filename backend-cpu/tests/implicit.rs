@@ -355,11 +355,23 @@ NONLINEAR eqs {
 fn nonlinear_block_is_solved_by_newton() {
     let (c, mut inst, mut ions) = build("nl.mod", NONLINEAR);
     let (v, ar, d, dt) = env(0.025);
-    let e = Env { t: 0.0, dt, celsius: 6.3, v: &v, area: &ar, diam: &d };
-    c.init(&mut inst, &e, &mut ions, &mut EventLog::default()).unwrap();
+    let e = Env {
+        t: 0.0,
+        dt,
+        celsius: 6.3,
+        v: &v,
+        area: &ar,
+        diam: &d,
+    };
+    c.init(&mut inst, &e, &mut ions, &mut EventLog::default())
+        .unwrap();
     // The root next to the starting point is (a, b, c).
     for (n, want) in [("x", 1.5), ("y", -0.5), ("z", 2.0)] {
-        assert!((get(&c, &inst, n) - want).abs() < 1e-12, "{n} = {}", get(&c, &inst, n));
+        assert!(
+            (get(&c, &inst, n) - want).abs() < 1e-12,
+            "{n} = {}",
+            get(&c, &inst, n)
+        );
     }
 }
 
@@ -378,8 +390,16 @@ LINEAR eqs {
 fn linear_block_is_solved() {
     let (c, mut inst, mut ions) = build("lin.mod", LINEAR);
     let (v, ar, d, dt) = env(0.025);
-    let e = Env { t: 0.0, dt, celsius: 6.3, v: &v, area: &ar, diam: &d };
-    c.init(&mut inst, &e, &mut ions, &mut EventLog::default()).unwrap();
+    let e = Env {
+        t: 0.0,
+        dt,
+        celsius: 6.3,
+        v: &v,
+        area: &ar,
+        diam: &d,
+    };
+    c.init(&mut inst, &e, &mut ions, &mut EventLog::default())
+        .unwrap();
     // 2p + q = 3, p − 4q = 1  ⇒  p = 13/9, q = 1/9.
     assert!((get(&c, &inst, "p") - 13.0 / 9.0).abs() < 1e-12);
     assert!((get(&c, &inst, "q") - 1.0 / 9.0).abs() < 1e-12);
@@ -399,14 +419,90 @@ fn before_after_blocks_run_as_hooks() {
     let labels: Vec<&str> = c.hook_labels().collect();
     assert_eq!(labels, ["before BREAKPOINT", "after SOLVE"]);
     let (v, ar, d, dt) = env(0.025);
-    let e = Env { t: 0.0, dt, celsius: 6.3, v: &v, area: &ar, diam: &d };
+    let e = Env {
+        t: 0.0,
+        dt,
+        celsius: 6.3,
+        v: &v,
+        area: &ar,
+        diam: &d,
+    };
     let mut log = EventLog::default();
     c.init(&mut inst, &e, &mut ions, &mut log).unwrap();
     for _ in 0..3 {
-        assert!(c.run_hook("before BREAKPOINT", &mut inst, &e, &mut ions, &mut log).unwrap());
-        assert!(c.run_hook("after SOLVE", &mut inst, &e, &mut ions, &mut log).unwrap());
+        assert!(c
+            .run_hook("before BREAKPOINT", &mut inst, &e, &mut ions, &mut log)
+            .unwrap());
+        assert!(c
+            .run_hook("after SOLVE", &mut inst, &e, &mut ions, &mut log)
+            .unwrap());
     }
-    assert!(!c.run_hook("before STEP", &mut inst, &e, &mut ions, &mut log).unwrap());
+    assert!(!c
+        .run_hook("before STEP", &mut inst, &e, &mut ions, &mut log)
+        .unwrap());
     assert_eq!((get(&c, &inst, "nb"), get(&c, &inst, "na")), (3.0, 6.0));
     assert_eq!(get(&c, &inst, "vseen"), -65.0);
+}
+
+const WATCHER: &str = r#"
+NEURON { POINT_PROCESS watcher RANGE thr, count }
+PARAMETER { thr = -50 (mV) }
+ASSIGNED { v (mV) count }
+INITIAL { count = 0  net_send(0, 1) }
+NET_RECEIVE(w) {
+    if (flag == 1) {
+        WATCH (v > thr) 2
+    } else if (flag == 2) {
+        count = count + 1
+        WATCH (v < thr - 10) 3
+    } else if (flag == 3) {
+        WATCH (v > thr) 2
+    }
+}
+"#;
+
+#[test]
+fn watch_fires_on_rising_edges_and_rearms() {
+    let (c, mut inst, mut ions) = build("watcher.mod", WATCHER);
+    assert_eq!(c.n_watches(), 2);
+    let (ar, d) = (vec![100.0], vec![10.0]);
+    let mut log = EventLog::default();
+    let v0 = [-65.0];
+    let e0 = Env {
+        t: 0.0,
+        dt: 0.025,
+        celsius: 6.3,
+        v: &v0,
+        area: &ar,
+        diam: &d,
+    };
+    c.init(&mut inst, &e0, &mut ions, &mut log).unwrap();
+    assert_eq!(log.sent, vec![(0, 0.0, 1.0)]);
+    c.net_receive(&mut inst, 0, &mut [0.0], 1.0, &e0, &mut ions, &mut log)
+        .unwrap();
+    let trace = [-65.0, -40.0, -40.0, -55.0, -70.0, -65.0, -45.0, -30.0];
+    let mut fired = Vec::new();
+    for (k, vv) in trace.iter().enumerate() {
+        let v = [*vv];
+        let t = k as f64;
+        let e = Env {
+            t,
+            dt: 0.025,
+            celsius: 6.3,
+            v: &v,
+            area: &ar,
+            diam: &d,
+        };
+        let mut step_log = EventLog::default();
+        c.check_watches(&mut inst, &e, &mut ions, &mut step_log)
+            .unwrap();
+        for (i, te, flag) in step_log.sent {
+            fired.push((te, flag));
+            c.net_receive(&mut inst, i, &mut [0.0], flag, &e, &mut ions, &mut log)
+                .unwrap();
+        }
+    }
+    // Crossings: up at t = 1 (flag 2), down below −60 at t = 4 (flag 3), up at t = 6 (flag 2).
+    assert_eq!(fired, vec![(1.0, 2.0), (4.0, 3.0), (6.0, 2.0)]);
+    assert_eq!(c.column(&inst, "count", 0).unwrap()[0], 2.0);
 }

@@ -148,6 +148,7 @@ struct Scratch {
     cur: Vec<[f64; W]>,
     a: Vec<f64>,
     b: Vec<f64>,
+    dx: Vec<[f64; W]>,
 }
 
 /// The instances of one mechanism: one column per RANGE variable (array elements are
@@ -253,14 +254,6 @@ impl Compiled {
         let n_masks = progs.iter().map(|p| p.n_masks).max().unwrap_or(1) + 1;
         let n_loops = progs.iter().map(|p| p.n_loops).max().unwrap_or(0);
         let max_sys = systems.iter().map(|s| s.cols.len()).max().unwrap_or(0);
-        if max_sys > MAX_STATES_STACK {
-            return Err(Error::Unsupported {
-                mechanism: mech.name.clone(),
-                construct: format!(
-                    "an implicit system of {max_sys} states (at most {MAX_STATES_STACK})"
-                ),
-            });
-        }
         Ok(Compiled {
             mech: mech.clone(),
             init,
@@ -357,6 +350,7 @@ impl Compiled {
                 cur: zeros(self.currents.len().max(1)),
                 a: vec![0.0; ms * ms],
                 b: vec![0.0; ms],
+                dx: zeros(ms),
             },
         })
     }
@@ -1997,7 +1991,9 @@ impl Vm<'_> {
             for _ in 0..NEWTON_MAX {
                 self.eval_system(sys, dt, &active)?;
                 let mut all_ok = true;
-                let mut dx = vec_zero();
+                for d in self.s.dx.iter_mut() {
+                    *d = [0.0; W];
+                }
                 for l in 0..self.len {
                     if !active[l] {
                         continue;
@@ -2029,7 +2025,7 @@ impl Vm<'_> {
                         let d = self.s.b.get(k).copied().unwrap_or(0.0);
                         scale = scale.max(x.abs());
                         step = step.max(d.abs());
-                        if let Some(slot) = dx.get_mut(k) {
+                        if let Some(slot) = self.s.dx.get_mut(k) {
                             slot[l] = d;
                         }
                     }
@@ -2040,7 +2036,7 @@ impl Vm<'_> {
                 }
                 for (k, col) in sys.cols.iter().enumerate() {
                     let mut x = self.load_states(&sys.cols, k);
-                    let d = dx.get(k).copied().unwrap_or([0.0; W]);
+                    let d = self.s.dx.get(k).copied().unwrap_or([0.0; W]);
                     for l in 0..W {
                         x[l] += d[l];
                     }
@@ -2062,23 +2058,6 @@ impl Vm<'_> {
         self.run_body(&sys.body)?;
         self.cur_sys = saved;
         Ok(())
-    }
-}
-
-fn vec_zero() -> DxBuf {
-    DxBuf([[0.0; W]; MAX_STATES_STACK])
-}
-
-const MAX_STATES_STACK: usize = 64;
-
-struct DxBuf([[f64; W]; MAX_STATES_STACK]);
-
-impl DxBuf {
-    fn get(&self, k: usize) -> Option<&[f64; W]> {
-        self.0.get(k)
-    }
-    fn get_mut(&mut self, k: usize) -> Option<&mut [f64; W]> {
-        self.0.get_mut(k)
     }
 }
 

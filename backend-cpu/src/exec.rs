@@ -9,8 +9,8 @@ use crate::error::{Error, Result};
 use crate::ions::IonPools;
 use crate::mathx;
 use crate::program::{
-    Compiler, DependRef, Home, ImplicitSystem, Layout, NodeVal, Op, Program, Rand, ScalarVal,
-    Shared, Species, SysKind, TableDef, F1, F2, LANES, R,
+    Compiler, DependRef, Home, ImplicitSystem, Layout, NodeVal, Op, Program, Rand, RandVar,
+    ScalarVal, Shared, Species, SysKind, TableDef, F1, F2, LANES, R,
 };
 
 const W: usize = LANES;
@@ -112,6 +112,7 @@ pub struct Compiled {
     hooks: Vec<(String, Program)>,
     watch_progs: Vec<(Program, R)>,
     currents: Vec<CurrentOut>,
+    n_random: usize,
     n_regs: usize,
     n_masks: usize,
     n_loops: usize,
@@ -168,6 +169,8 @@ pub struct Instances {
     pub g: Vec<f64>,
     tables: Vec<TableData>,
     watch: WatchState,
+    /// Per RANDOM variable, per instance: (stream key, counter).
+    streams: Vec<Vec<(u64, u64)>>,
     scratch: Scratch,
 }
 
@@ -267,6 +270,11 @@ impl Compiled {
             hooks,
             watch_progs,
             currents,
+            n_random: mech
+                .variables
+                .iter()
+                .filter(|v| v.role == Role::Random)
+                .count(),
             n_regs,
             n_masks,
             n_loops,
@@ -334,6 +342,13 @@ impl Compiled {
                 flag: vec![vec![0.0; n]; self.watch_progs.len()],
                 last: vec![vec![false; n]; self.watch_progs.len()],
             },
+            streams: (0..self.n_random)
+                .map(|r| {
+                    (0..n)
+                        .map(|i| (mathx::stream_key(&[i as f64, r as f64, 0.0]), 0))
+                        .collect()
+                })
+                .collect(),
             scratch: Scratch {
                 regs: zeros(self.n_regs),
                 masks: vec![[false; W]; self.n_masks],
@@ -885,6 +900,7 @@ struct Vm<'a> {
     ion_pool: &'a [usize],
     tables: &'a mut [TableData],
     watch: &'a mut WatchState,
+    streams: &'a mut [Vec<(u64, u64)>],
     /// Lanes whose WATCHes were disarmed in this call.
     watch_cleared: [bool; W],
     s: &'a mut Scratch,
@@ -917,6 +933,7 @@ impl<'a> Vm<'a> {
             ion_pool: &inst.ion_pool,
             tables: &mut inst.tables,
             watch: &mut inst.watch,
+            streams: &mut inst.streams,
             watch_cleared: [false; W],
             s: &mut inst.scratch,
             base,
@@ -1306,6 +1323,60 @@ impl<'a> Vm<'a> {
                             Rand::Seed => {
                                 self.s.rng = (x[l] as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
                                 0.0
+                            }
+                        };
+                    }
+                    self.set(*d, o);
+                }
+                Op::RandomVar {
+                    f,
+                    rv,
+                    d,
+                    args,
+                    nargs,
+                } => {
+                    let [a0, a1, a2] = args.map(|r| self.reg(r));
+                    let m = self.mask();
+                    let mut o = [0.0; W];
+                    for l in 0..len {
+                        if !m[l] {
+                            continue;
+                        }
+                        let Some(st) = self.streams.get_mut(*rv).and_then(|s| s.get_mut(base + l))
+                        else {
+                            continue;
+                        };
+                        o[l] = match f {
+                            RandVar::Setseq => {
+                                st.1 = a0[l].max(0.0) as u64;
+                                0.0
+                            }
+                            RandVar::Setids => {
+                                *st = (mathx::stream_key(&[a0[l], a1[l], a2[l]]), 0);
+                                0.0
+                            }
+                            RandVar::Uniform => {
+                                let u = mathx::stream_uniform(st);
+                                if *nargs >= 2 {
+                                    a0[l] + (a1[l] - a0[l]) * u
+                                } else {
+                                    u
+                                }
+                            }
+                            RandVar::Negexp => {
+                                let mean = if *nargs >= 1 { a0[l] } else { 1.0 };
+                                -mean * (1.0 - mathx::stream_uniform(st)).ln()
+                            }
+                            RandVar::Normal => {
+                                let u1 = 1.0 - mathx::stream_uniform(st);
+                                let u2 = mathx::stream_uniform(st);
+                                let z = (-2.0 * u1.ln()).sqrt()
+                                    * (2.0 * std::f64::consts::PI * u2).cos();
+                                if *nargs >= 2 {
+                                    a0[l] + a1[l] * z
+                                } else {
+                                    z
+                                }
                             }
                         };
                     }

@@ -91,3 +91,23 @@ pub(crate) fn poisson(s: &mut u64, m: f64) -> f64 {
         k += 1.0;
     }
 }
+
+fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The key of a counter-based stream identified by up to three numbers (RANDOM `setids`).
+pub(crate) fn stream_key(ids: &[f64; 3]) -> u64 {
+    ids.iter()
+        .fold(0x5851_F42D_4C95_7F2D, |h, x| splitmix(h ^ x.to_bits()))
+}
+
+/// Next uniform on [0, 1) of a counter-based stream `(key, counter)`.
+pub(crate) fn stream_uniform(st: &mut (u64, u64)) -> f64 {
+    let x = splitmix(st.0 ^ splitmix(st.1));
+    st.1 = st.1.wrapping_add(1);
+    (x >> 11) as f64 / (1u64 << 53) as f64
+}

@@ -150,6 +150,16 @@ pub(crate) enum Rand {
     Seed,
 }
 
+/// Operations on RANDOM variables (NEURON 9's `random_*` functions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RandVar {
+    Uniform,
+    Normal,
+    Negexp,
+    Setseq,
+    Setids,
+}
+
 /// A reference to a state (or a constant species) inside an implicit system.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Species {
@@ -280,6 +290,14 @@ pub(crate) enum Op {
         d: R,
         a: R,
         b: R,
+    },
+    /// A draw from (or positioning of) RANDOM variable `rv`'s per-instance stream.
+    RandomVar {
+        f: RandVar,
+        rv: usize,
+        d: R,
+        args: [R; 3],
+        nargs: usize,
     },
     /// `d = (by > 0 && i <= to) || (by < 0 && i >= to)`.
     ForCond {
@@ -576,6 +594,7 @@ impl<'s, 'm> Compiler<'s, 'm> {
             | Op::LoadIon { d, .. }
             | Op::Ghk { d, .. }
             | Op::Random { d, .. }
+            | Op::RandomVar { d, .. }
             | Op::ForCond { d, .. } => (op, Some(d), false),
             other => (other, None, false),
         };
@@ -1001,6 +1020,18 @@ impl<'s, 'm> Compiler<'s, 'm> {
                 self.inline_call(*f, &regs, false)
             }
             Callee::Math(f) => {
+                let rv = match f {
+                    MathFn::RandomUniform => Some(RandVar::Uniform),
+                    MathFn::RandomNormal => Some(RandVar::Normal),
+                    MathFn::RandomNegexp => Some(RandVar::Negexp),
+                    MathFn::RandomSetseq => Some(RandVar::Setseq),
+                    MathFn::RandomSetids => Some(RandVar::Setids),
+                    _ => None,
+                };
+                if let Some(rf) = rv {
+                    let d = self.alloc(1);
+                    return self.random_var(rf, args, d);
+                }
                 let mut a = Vec::with_capacity(args.len());
                 for x in args {
                     a.push(self.expr(x)?);
@@ -1096,6 +1127,45 @@ impl<'s, 'm> Compiler<'s, 'm> {
                 }
             }
         }
+    }
+
+    fn random_var(&mut self, f: RandVar, args: &[Expr], d: R) -> Result<R> {
+        let Some(Expr::Load(Place::Var(v), None)) = args.first() else {
+            return Err(self
+                .sh
+                .unsupported("random_* whose first argument is not a RANDOM variable"));
+        };
+        let rv = self
+            .sh
+            .m
+            .variables
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| x.role == Role::Random)
+            .position(|(i, _)| i == *v)
+            .ok_or_else(|| {
+                self.sh
+                    .malformed("random_* on a variable that is not RANDOM")
+            })?;
+        let mut regs = [d; 3];
+        let rest = args.get(1..).unwrap_or(&[]);
+        if rest.len() > 3 {
+            return Err(self.sh.malformed("random_* with too many arguments"));
+        }
+        for (k, a) in rest.iter().enumerate() {
+            let r = self.expr(a)?;
+            if let Some(slot) = regs.get_mut(k) {
+                *slot = r;
+            }
+        }
+        self.emit(Op::RandomVar {
+            f,
+            rv,
+            d,
+            args: regs,
+            nargs: rest.len(),
+        });
+        Ok(d)
     }
 
     /// Inlines FUNCTION/PROCEDURE `f` with argument registers `args`; returns the register of

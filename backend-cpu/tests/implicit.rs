@@ -506,3 +506,61 @@ fn watch_fires_on_rising_edges_and_rearms() {
     assert_eq!(fired, vec![(1.0, 2.0), (4.0, 3.0), (6.0, 2.0)]);
     assert_eq!(c.column(&inst, "count", 0).unwrap()[0], 2.0);
 }
+
+const RANDOMS: &str = r#"
+NEURON { SUFFIX rnd RANDOM r RANGE x, seq }
+ASSIGNED { x seq }
+INITIAL { seq = 0 }
+BREAKPOINT { SOLVE draw }
+PROCEDURE draw() {
+    random_setseq(r, seq)
+    x = random_uniform(r, 2, 4)
+    seq = seq + 1
+}
+"#;
+
+#[test]
+fn random_streams_are_per_instance_counter_based() {
+    let m = library::lower("rnd.mod", RANDOMS, true).unwrap();
+    let c = Compiled::new(&m, CompileOptions::default()).unwrap();
+    let n = 3;
+    let mut ions = IonPools::new(1);
+    let mut inst = c.instantiate(&vec![0; n], &mut ions).unwrap();
+    let (v, ar, d) = (vec![-65.0], vec![100.0], vec![10.0]);
+    let e = Env {
+        t: 0.0,
+        dt: 0.025,
+        celsius: 6.3,
+        v: &v,
+        area: &ar,
+        diam: &d,
+    };
+    c.init(&mut inst, &e, &mut ions, &mut EventLog::default())
+        .unwrap();
+    let mut draws = vec![Vec::new(); n];
+    for _ in 0..4000 {
+        c.advance_state(&mut inst, &e, &mut ions).unwrap();
+        for (k, dk) in draws.iter_mut().enumerate() {
+            dk.push(c.column(&inst, "x", 0).unwrap()[k]);
+        }
+    }
+    for dk in &draws {
+        assert!(dk.iter().all(|x| (2.0..4.0).contains(x)));
+        let mean = dk.iter().sum::<f64>() / dk.len() as f64;
+        let var = dk.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / dk.len() as f64;
+        // Uniform on [2, 4): mean 3, variance 1/3; 4000 draws: sd of the mean ≈ 0.009.
+        assert!((mean - 3.0).abs() < 0.05, "mean {mean}");
+        assert!((var - 1.0 / 3.0).abs() < 0.03, "variance {var}");
+    }
+    assert_ne!(
+        draws[0][..10],
+        draws[1][..10],
+        "instances have their own streams"
+    );
+    // Positioning the stream again reproduces the draws.
+    for x in c.column_mut(&mut inst, "seq", 0).unwrap() {
+        *x = 0.0;
+    }
+    c.advance_state(&mut inst, &e, &mut ions).unwrap();
+    assert_eq!(c.column(&inst, "x", 0).unwrap()[1], draws[1][0]);
+}

@@ -17,7 +17,9 @@ const W: usize = LANES;
 /// NEURON's voltage increment for dI/dv (mV).
 const DV: f64 = 0.001;
 const MAX_LOOP: u64 = 10_000_000;
-const NEWTON_MAX: usize = 50;
+const NEWTON_MAX: usize = 30;
+/// Largest relative Newton step accepted when the 1e-13 target is not reached.
+const NEWTON_ACCEPT: f64 = 1e-6;
 
 /// What the engine provides for one call.
 #[derive(Clone, Copy, Debug)]
@@ -129,6 +131,8 @@ struct TableData {
     with: usize,
     /// Per output, `with + 1` values.
     values: Vec<Vec<f64>>,
+    /// GLOBALs the builder left behind (slot, value), copied to the real globals.
+    side: Vec<(usize, f64)>,
 }
 
 #[derive(Clone, Debug)]
@@ -762,12 +766,18 @@ impl Compiled {
                 values.push(tmp.cols.get(first + k).cloned().unwrap_or_default());
             }
         }
+        let side = def
+            .side_globals
+            .iter()
+            .map(|g| (*g, tmp.globals.get(*g).copied().unwrap_or(f64::NAN)))
+            .collect();
         Ok(TableData {
             key,
             from,
             to,
             with,
             values,
+            side,
         })
     }
 
@@ -1564,6 +1574,11 @@ impl<'a> Vm<'a> {
                 })
                 .collect();
             let data = c.build_table(def, self.globals, self.env, key)?;
+            for (g, x) in &data.side {
+                if let Some(y) = self.globals.get_mut(*g) {
+                    *y = *x;
+                }
+            }
             if let Some(slot) = self.tables.get_mut(t) {
                 *slot = data;
             }
@@ -1998,8 +2013,12 @@ impl Vm<'_> {
                         let mut g = [0.0; W];
                         for m in 0..n {
                             let xm = self.load_states(&sys.cols, m);
-                            let a = self.s.cons.get(k * n + m).copied().unwrap_or([0.0; W]);
+                            let mut a = self.s.cons.get(k * n + m).copied().unwrap_or([0.0; W]);
+                            // As NEURON: a CONSERVE counts amounts, i.e. each state times its
+                            // COMPARTMENT volume.
+                            let vm = self.s.vol.get(m).copied().unwrap_or([1.0; W]);
                             for l in 0..W {
+                                a[l] *= vm[l];
                                 g[l] += a[l] * xm[l];
                             }
                             if let Some(j) = self.s.jac.get_mut(k * n + m) {
@@ -2046,8 +2065,11 @@ impl Vm<'_> {
         let n = sys.cols.len();
         let saved = self.cur_sys.replace(id);
         let active = self.mask();
+        // STEADYSTATE: one backward-Euler step of 1e9 ms, Newton-converged. This reproduces
+        // NEURON 9.0.2's initial states of slow cyclic schemes (corpus neuwon/Kv11.mod) to the
+        // recorded digits, where 7 such steps or the exact null space do not.
         let (dt, reps) = if sys.steady {
-            (1e9, 7)
+            (1e9, 1)
         } else {
             (self.env.dt, 1)
         };
@@ -2059,7 +2081,9 @@ impl Vm<'_> {
                 }
             }
             let mut done = false;
+            let mut worst = 0.0f64;
             for _ in 0..NEWTON_MAX {
+                worst = 0.0;
                 self.eval_system(sys, dt, &active)?;
                 let mut all_ok = true;
                 for d in self.s.dx.iter_mut() {
@@ -2100,6 +2124,12 @@ impl Vm<'_> {
                             slot[l] = d;
                         }
                     }
+                    let rel = step / scale.max(1e-300);
+                    worst = if rel.is_nan() {
+                        f64::INFINITY
+                    } else {
+                        worst.max(rel)
+                    };
                     let converged = step.is_finite() && step <= 1e-13 * scale.max(1e-300);
                     if !converged {
                         all_ok = false;
@@ -2117,6 +2147,11 @@ impl Vm<'_> {
                     done = true;
                     break;
                 }
+            }
+            // Badly scaled systems (COMPARTMENT volumes 1e9 against 13) stall at rounding
+            // level above 1e-13; accept what NEURON's Newton tolerance would.
+            if !done && worst <= NEWTON_ACCEPT {
+                done = true;
             }
             if !done && !sys.steady {
                 self.cur_sys = saved;

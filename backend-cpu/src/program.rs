@@ -396,7 +396,7 @@ pub(crate) enum SysKind {
 #[derive(Clone, Debug)]
 pub(crate) struct ImplicitSystem {
     pub kind: SysKind,
-    /// Steady state (integrate with dt = 1e9, NEURON's approach).
+    /// Steady state: one backward-Euler step with dt = 1e9 ms (NEURON's result).
     pub steady: bool,
     /// Column of each state.
     pub cols: Vec<usize>,
@@ -422,6 +422,10 @@ pub(crate) struct TableDef {
     pub out_cols: Vec<(usize, usize)>,
     /// Scratch columns the builder needs beyond the layout's.
     pub extra_cols: usize,
+    /// GLOBAL slots the function writes that are not outputs: NEURON leaves the value of the
+    /// last table point in them (a side effect files rely on, e.g. a `tadj` set in a tabulated
+    /// rate procedure).
+    pub side_globals: Vec<usize>,
     /// Program evaluating the function exactly for one argument per lane: argument in column
     /// `n_cols`, return value stored to column `n_cols + 1`.
     pub builder: Program,
@@ -1297,6 +1301,15 @@ impl<'s, 'm> Compiler<'s, 'm> {
         let mut written = Vec::new();
         let mut read = Vec::new();
         self.scan_function(f, &mut read, &mut written, 0);
+        let mut side_globals = Vec::new();
+        for v in &written {
+            if table.outputs.contains(&Some(*v)) {
+                continue;
+            }
+            if let Ok(Home::Global { first, len }) = self.home(*v) {
+                side_globals.extend(first..first + len);
+            }
+        }
         for v in read {
             if written.contains(&v) || table.outputs.contains(&Some(v)) {
                 continue;
@@ -1320,6 +1333,7 @@ impl<'s, 'm> Compiler<'s, 'm> {
             outputs: table.outputs.clone(),
             out_cols,
             extra_cols: extra,
+            side_globals,
             builder,
         });
         self.sh.table_of.insert(f, idx);

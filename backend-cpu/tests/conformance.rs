@@ -1,0 +1,230 @@
+//! Density-protocol conformance against NEURON 9.0.2 (the corpus references): the recorded
+//! membrane potential of each step drives the mechanism (currents at `v_n`, `t_n + dt/2`;
+//! states advanced with `v_{n+1}`, `t_{n+1}`, NEURON's fixed-step order) and the recorded
+//! states and currents are compared with ours. Files with concentration drivers or
+//! non-numeric parameter changes are skipped. Reads `$NEUWON_SHARED/nmodl/corpus` in place.
+//! `NEUWON_CONFORMANCE_DEBUG=<part of a path>` prints the first rows of that file side by side.
+#![allow(clippy::unwrap_used, clippy::needless_range_loop)]
+
+use std::path::{Path, PathBuf};
+
+use backend_cpu::{CompileOptions, Compiled, Env, EventLog, IonPools};
+use serde_json::Value;
+
+fn shared() -> PathBuf {
+    std::env::var_os("NEUWON_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared")))
+}
+
+fn read_csv(p: &Path) -> Option<(Vec<String>, Vec<Vec<f64>>)> {
+    let text = std::fs::read_to_string(p).ok()?;
+    let mut lines = text.lines();
+    let head: Vec<String> = lines.next()?.split(',').map(str::to_string).collect();
+    let rows = lines
+        .map(|l| {
+            l.split(',')
+                .map(|x| x.trim().parse::<f64>().unwrap_or(f64::NAN))
+                .collect()
+        })
+        .collect();
+    Some((head, rows))
+}
+
+/// Largest |ours − NEURON| over the run, relative to the column's largest |value|, per
+/// compared column; `None` when the file is skipped.
+fn compare(modp: &Path) -> Option<Result<Vec<(String, f64)>, String>> {
+    let stem = modp.with_extension("");
+    let proto: Value =
+        serde_json::from_str(&std::fs::read_to_string(stem.with_extension("protocol.json")).ok()?)
+            .ok()?;
+    if proto["protocol"] != "density" || proto["stochastic"] == true {
+        return None;
+    }
+    if proto["drivers"].as_array().is_some_and(|d| !d.is_empty()) {
+        return None;
+    }
+    let (head, rows) = read_csv(&stem.with_extension("ref.csv"))?;
+    let (_, out) = nmodl::compile_file(modp, &Default::default()).ok()?;
+    let m = out.mechanism?;
+    let c = match Compiled::new(&m, CompileOptions::default()) {
+        Ok(c) => c,
+        Err(e) => return Some(Err(e.to_string())),
+    };
+    let mut ions = IonPools::new(1);
+    let mut inst = c.instantiate(&[0], &mut ions).ok()?;
+    if let Some(pc) = proto["parameters_changed"].as_object() {
+        for (k, v) in pc {
+            let x = v.as_f64()?;
+            if let Ok(col) = c.column_mut(&mut inst, k, 0) {
+                col[0] = x;
+            } else if c.set_global(&mut inst, k, x).is_err() {
+                return None;
+            }
+        }
+    }
+    if let Some(ia) = proto["ions_after_init"].as_object() {
+        for (k, v) in ia {
+            let x = v.as_f64()?;
+            for name in ["na", "k", "ca", "cl"] {
+                let Some(p) = ions.get_mut(name) else {
+                    continue;
+                };
+                if k == &format!("e{name}") {
+                    p.e[0] = x;
+                } else if k == &format!("{name}i") {
+                    p.conc_in[0] = x;
+                } else if k == &format!("{name}o") {
+                    p.conc_out[0] = x;
+                }
+            }
+        }
+    }
+    let celsius = proto["celsius"].as_f64()?;
+    let dt = proto["dt_ms"]["ref"].as_f64()?;
+    let area = [proto["geometry"]["area_um2"].as_f64()?];
+    let diam = [proto["geometry"]["diam_um"].as_f64()?];
+    let vcol = head.iter().position(|h| h == "v")?;
+    let cols: Vec<(usize, String)> = head
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| !matches!(h.as_str(), "t" | "v" | "i_clamp"))
+        .filter(|(_, h)| c.column(&inst, h, 0).is_ok())
+        .map(|(i, h)| (i, h.clone()))
+        .collect();
+    if cols.is_empty() {
+        return None;
+    }
+    let mut log = EventLog::default();
+    let run = (|| -> Result<Vec<(String, f64)>, backend_cpu::Error> {
+        let v0 = [rows[0][vcol]];
+        let env = Env {
+            t: 0.0,
+            dt,
+            celsius,
+            v: &v0,
+            area: &area,
+            diam: &diam,
+        };
+        c.init(&mut inst, &env, &mut ions, &mut log)?;
+        c.write_ions(&mut inst, &env, &mut ions)?;
+        ions.update_reversals(celsius);
+        if std::env::var("NEUWON_CONFORMANCE_DEBUG")
+            .is_ok_and(|d| modp.to_string_lossy().contains(&d))
+        {
+            for (ci, name) in &cols {
+                eprintln!(
+                    "row 0 {name}: ours {:e} NEURON {:e}",
+                    c.column(&inst, name, 0)?[0],
+                    rows[0][*ci]
+                );
+            }
+        }
+        let mut err = vec![0.0f64; cols.len()];
+        let mut scale = vec![0.0f64; cols.len()];
+        for n in 0..rows.len() - 1 {
+            let (tn, vn, vn1) = (rows[n][0], [rows[n][vcol]], [rows[n + 1][vcol]]);
+            ions.reset_currents();
+            let e1 = Env {
+                t: tn + dt / 2.0,
+                dt,
+                celsius,
+                v: &vn,
+                area: &area,
+                diam: &diam,
+            };
+            c.compute_currents(&mut inst, &e1, &mut ions)?;
+            let e2 = Env {
+                t: rows[n + 1][0],
+                dt,
+                celsius,
+                v: &vn1,
+                area: &area,
+                diam: &diam,
+            };
+            c.advance_state(&mut inst, &e2, &mut ions)?;
+            c.write_ions(&mut inst, &e2, &mut ions)?;
+            ions.update_reversals(celsius);
+            let debug = std::env::var("NEUWON_CONFORMANCE_DEBUG")
+                .is_ok_and(|d| modp.to_string_lossy().contains(&d))
+                && n < 6;
+            for (k, (ci, name)) in cols.iter().enumerate() {
+                let want = rows[n + 1][*ci];
+                let got = c.column(&inst, name, 0)?[0];
+                if debug {
+                    eprintln!("row {} {name}: ours {got:e} NEURON {want:e}", n + 1);
+                }
+                scale[k] = scale[k].max(want.abs());
+                let d = (got - want).abs();
+                err[k] = if d.is_nan() {
+                    f64::INFINITY
+                } else {
+                    err[k].max(d)
+                };
+            }
+        }
+        Ok(cols
+            .iter()
+            .zip(err.iter().zip(&scale))
+            .map(|((_, n), (e, s))| (n.clone(), e / s.max(1e-12)))
+            .collect())
+    })();
+    Some(run.map_err(|e| e.to_string()))
+}
+
+#[test]
+fn density_protocol_against_neuron() {
+    let dir = shared().join("nmodl/corpus");
+    let Ok(origins) = std::fs::read_dir(&dir) else {
+        eprintln!(
+            "SKIPPED conformance: no corpus at {} (set NEUWON_SHARED)",
+            dir.display()
+        );
+        return;
+    };
+    let mut files: Vec<PathBuf> = origins
+        .flatten()
+        .filter_map(|o| std::fs::read_dir(o.path()).ok())
+        .flat_map(|d| d.flatten().map(|f| f.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "mod"))
+        .collect();
+    files.sort();
+    let (mut n, mut tight, mut loose) = (0, 0, 0);
+    let mut worst = Vec::new();
+    for f in &files {
+        let Some(res) = compare(f) else { continue };
+        n += 1;
+        let name = f.strip_prefix(&dir).unwrap_or(f).display().to_string();
+        match res {
+            Ok(errs) => {
+                let (col, e) = errs.iter().cloned().fold((String::new(), 0.0f64), |a, b| {
+                    if b.1 > a.1 {
+                        b
+                    } else {
+                        a
+                    }
+                });
+                if e <= 1e-6 {
+                    tight += 1;
+                } else if e <= 1e-3 {
+                    loose += 1;
+                    eprintln!("  within 1e-3: {name}: {col} rel. err {e:.2e}");
+                } else {
+                    worst.push(format!("{name}: {col} rel. err {e:.2e}"));
+                }
+            }
+            Err(e) => worst.push(format!("{name}: error {e}")),
+        }
+    }
+    eprintln!(
+        "density conformance: {n} files compared; {tight} within 1e-6 (relative to the column's \
+         range), {loose} more within 1e-3, {} worse:",
+        worst.len()
+    );
+    for w in &worst {
+        eprintln!("  {w}");
+    }
+    if n > 0 {
+        assert!(tight * 10 >= n * 5, "fewer than half match NEURON to 1e-6");
+    }
+}

@@ -34,6 +34,14 @@ fn read_csv(p: &Path) -> Option<(Vec<String>, Vec<Vec<f64>>)> {
 /// Largest |ours − NEURON| over the run, relative to the column's largest |value|, per
 /// compared column; `None` when the file is skipped.
 fn compare(modp: &Path) -> Option<Result<Vec<(String, f64)>, String>> {
+    compare_with(modp, None)
+}
+
+/// As [`compare`], running `ours` instead of the corpus file's mechanism when given.
+fn compare_with(
+    modp: &Path,
+    ours: Option<&Compiled>,
+) -> Option<Result<Vec<(String, f64)>, String>> {
     let stem = modp.with_extension("");
     let proto: Value =
         serde_json::from_str(&std::fs::read_to_string(stem.with_extension("protocol.json")).ok()?)
@@ -45,11 +53,18 @@ fn compare(modp: &Path) -> Option<Result<Vec<(String, f64)>, String>> {
         return None;
     }
     let (head, rows) = read_csv(&stem.with_extension("ref.csv"))?;
-    let (_, out) = nmodl::compile_file(modp, &Default::default()).ok()?;
-    let m = out.mechanism?;
-    let c = match Compiled::new(&m, CompileOptions::default()) {
-        Ok(c) => c,
-        Err(e) => return Some(Err(e.to_string())),
+    let owned;
+    let c = match ours {
+        Some(c) => c,
+        None => {
+            let (_, out) = nmodl::compile_file(modp, &Default::default()).ok()?;
+            let m = out.mechanism?;
+            owned = match Compiled::new(&m, CompileOptions::default()) {
+                Ok(c) => c,
+                Err(e) => return Some(Err(e.to_string())),
+            };
+            &owned
+        }
     };
     let mut ions = IonPools::new(1);
     let mut inst = c.instantiate(&[0], &mut ions).ok()?;
@@ -226,5 +241,129 @@ fn density_protocol_against_neuron() {
     }
     if n > 0 {
         assert!(tight * 10 >= n * 5, "fewer than half match NEURON to 1e-6");
+    }
+}
+
+/// Our shipped `hh` (written from the published equations, TABLE on) against NEURON's own
+/// built-in `hh` (corpus `nrn/nrnoc__hh.mod`) under the density protocol.
+#[test]
+fn shipped_hh_matches_neurons_builtin_hh() {
+    let f = shared().join("nmodl/corpus/nrn/nrnoc__hh.mod");
+    if !f.exists() {
+        eprintln!("SKIPPED: no {}", f.display());
+        return;
+    }
+    let hh = backend_cpu::library::compile("hh", CompileOptions::default()).unwrap();
+    let errs = compare_with(&f, Some(&hh)).unwrap().unwrap();
+    eprintln!("shipped hh vs NEURON hh (relative to each column's range): {errs:?}");
+    assert!(errs.len() >= 5, "compared {errs:?}");
+    for (name, e) in errs {
+        assert!(e < 1e-6, "{name}: {e}");
+    }
+}
+
+/// Our shipped ExpSyn / Exp2Syn against NEURON's (corpus synapse protocol): the recorded `v`
+/// drives the synapse, NetCon events arrive at the protocol's times with its weight.
+#[test]
+fn shipped_synapses_match_neuron() {
+    for (name, file) in [
+        ("ExpSyn", "nrn/expsyn.mod"),
+        ("Exp2Syn", "nrn/nrnoc__exp2syn.mod"),
+    ] {
+        let f = shared().join("nmodl/corpus").join(file);
+        let stem = f.with_extension("");
+        let (Ok(proto), Some((head, rows))) = (
+            std::fs::read_to_string(stem.with_extension("protocol.json")),
+            read_csv(&stem.with_extension("ref.csv")),
+        ) else {
+            eprintln!("SKIPPED: no {}", f.display());
+            continue;
+        };
+        let proto: Value = serde_json::from_str(&proto).unwrap();
+        let c = backend_cpu::library::compile(name, CompileOptions::default()).unwrap();
+        let mut ions = IonPools::new(1);
+        let mut inst = c.instantiate(&[0], &mut ions).unwrap();
+        let celsius = proto["celsius"].as_f64().unwrap();
+        let dt = proto["dt_ms"]["ref"].as_f64().unwrap();
+        let area = [proto["geometry"]["area_um2"].as_f64().unwrap()];
+        let diam = [proto["geometry"]["diam_um"].as_f64().unwrap()];
+        let weight = proto["events"]["weight"].as_f64().unwrap();
+        let times: Vec<f64> = proto["events"]["times_ms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
+        let col = |n: &str| head.iter().position(|h| h == n);
+        let (vc, ic) = (col("v").unwrap(), col("i").unwrap());
+        // ExpSyn records g; Exp2Syn records A and B (g = B − A).
+        let gcols: Vec<(usize, &str)> = ["g", "A", "B"]
+            .iter()
+            .filter_map(|n| col(n).map(|k| (k, *n)))
+            .collect();
+        let mut log = EventLog::default();
+        let v0 = [rows[0][vc]];
+        let e0 = Env {
+            t: 0.0,
+            dt,
+            celsius,
+            v: &v0,
+            area: &area,
+            diam: &diam,
+        };
+        c.init(&mut inst, &e0, &mut ions, &mut log).unwrap();
+        let (mut err_g, mut err_i, mut max_g, mut max_i) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+        let mut next = 0;
+        for n in 0..rows.len() - 1 {
+            let tn = rows[n][0];
+            let vn = [rows[n][vc]];
+            // Fixed step: events due by the middle of the step are delivered at its start.
+            while next < times.len() && times[next] <= tn + dt / 2.0 {
+                let e = Env {
+                    t: times[next],
+                    dt,
+                    celsius,
+                    v: &vn,
+                    area: &area,
+                    diam: &diam,
+                };
+                c.net_receive(&mut inst, 0, &mut [weight], 0.0, &e, &mut ions, &mut log)
+                    .unwrap();
+                next += 1;
+            }
+            let e1 = Env {
+                t: tn + dt / 2.0,
+                dt,
+                celsius,
+                v: &vn,
+                area: &area,
+                diam: &diam,
+            };
+            c.compute_currents(&mut inst, &e1, &mut ions).unwrap();
+            let vn1 = [rows[n + 1][vc]];
+            let e2 = Env {
+                t: rows[n + 1][0],
+                dt,
+                celsius,
+                v: &vn1,
+                area: &area,
+                diam: &diam,
+            };
+            c.advance_state(&mut inst, &e2, &mut ions).unwrap();
+            for (gc, gname) in &gcols {
+                let g = c.column(&inst, gname, 0).unwrap()[0];
+                err_g = err_g.max((g - rows[n + 1][*gc]).abs());
+                max_g = max_g.max(rows[n + 1][*gc].abs());
+            }
+            let i = c.column(&inst, "i", 0).unwrap()[0];
+            err_i = err_i.max((i - rows[n + 1][ic]).abs());
+            max_i = max_i.max(rows[n + 1][ic].abs());
+        }
+        let (rg, ri) = (err_g / max_g, err_i / max_i);
+        eprintln!(
+            "shipped {name} vs NEURON: conductance states rel. err {rg:.2e}, i rel. err {ri:.2e} \
+             (weight {weight})"
+        );
+        assert!(max_g > 0.0 && rg < 1e-6 && ri < 1e-6);
     }
 }

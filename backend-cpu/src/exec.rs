@@ -1,4 +1,42 @@
 //! Running compiled mechanisms over instances stored structure-of-arrays.
+//!
+//! How the executor reads the IR (interpretations and deliberate choices):
+//!
+//! * **Blocks.** Instances are processed [`LANES`] at a time; `if`/`while`/`FROM` run under
+//!   per-lane masks, a body no lane enters is skipped. A GLOBAL assigned inside a kernel keeps
+//!   the value of the last active lane of the last block (NEURON: the last instance).
+//! * **`v`** is a per-kernel copy: a mechanism that assigns `v` (e.g. to step off a singular
+//!   point) changes only its own copy, as in NEURON's generated code.
+//! * **dI/dv**: NEURON's rule, `compute_currents` at `v + 0.001` then at `v`; the second run's
+//!   assignments persist.
+//! * **derivimplicit**: backward Euler `x₁ = x₀ + dt·f(x₁)`, Newton with a forward-difference
+//!   Jacobian (step `1e-7·|x| + 1e-10`), iterated until the step is below `1e-13·max|x|`
+//!   (accepted at `1e-6` when rounding stalls it; an error after 30 iterations). The block is
+//!   run once more at the solution so its ASSIGNED values match the states. **euler**: forward.
+//! * **KINETIC (sparse)**: backward Euler on `vol·(x₁ − x₀)/dt = reactions(x₁) + fluxes`, with
+//!   the mass-action Jacobian (rates treated as constants over the iteration); COMPARTMENT sets
+//!   `vol` (default 1); each CONSERVE replaces the equation of the last state it names whose
+//!   equation is still free, its coefficients multiplied by the states' COMPARTMENT volumes (it
+//!   counts amounts, as NEURON does). Species that are not STATEs are constants.
+//! * **STEADYSTATE**: one backward-Euler step of 1e9 ms, Newton-converged (NEURON's result;
+//!   checked on the corpus' slow cyclic schemes).
+//! * **LINEAR/NONLINEAR**: Newton on `lhs − rhs = 0`, numeric Jacobian.
+//! * **TABLE**: values at `from + k·(to − from)/with`, `k = 0..=with`, computed by running the
+//!   function exactly (RANGE variables it reads take their defaults; GLOBALs their current
+//!   values); lookup `xi = (x − from)·with/(to − from)`: `xi ≤ 0` gives the first value,
+//!   `xi ≥ with` the last, else linear interpolation (NEURON's clamping). Rebuilt, at the first
+//!   use after a change, when a DEPEND value or a GLOBAL the function reads changes (NEURON only
+//!   watches DEPEND; files that set such a GLOBAL in INITIAL need this). GLOBALs the function
+//!   writes besides its outputs keep the last table point's value, as in NEURON.
+//!   [`CompileOptions::use_tables`] `= false` evaluates exactly.
+//! * **Events**: NET_RECEIVE runs for one instance (one lane of a block); `flag` and `t` come
+//!   from the caller. WATCH: the first WATCH statement a NET_RECEIVE/INITIAL call runs disarms
+//!   the instance's other watches; an armed watch fires once per false→true transition.
+//! * **RANDOM variables**: one counter-based stream per variable per instance (key from
+//!   `random_setids`, position from `random_setseq`); statistically sound, not bitwise
+//!   NEURON's Random123. `scop_random`, `normrand`, … draw from one generator per instance set.
+//! * **POINTER** variables are plain per-instance columns the caller fills.
+//! * **at_time** returns 0 (fixed step); `printf` is ignored.
 
 // Lane loops index several same-length arrays in step; indices read better than zips here.
 #![allow(clippy::needless_range_loop)]

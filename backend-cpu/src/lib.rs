@@ -2,50 +2,67 @@
 //!
 //! Runs NMODL mechanisms with no C compiler: a lowered [`nmodl::Mechanism`] is compiled once
 //! ([`Compiled::new`]) into block bytecode for a vectorised interpreter (every register holds
-//! [`LANES`] instances; each op runs over a whole block) and executed over instances stored
-//! structure-of-arrays ([`Instances`]: one column per RANGE variable, GLOBALs once, the
-//! compartment of each instance). Ion pools with NEURON's defaults live in [`IonPools`]; the
-//! standard library NEURON users expect (`hh`, `pas`, `IClamp`, `SEClamp`, `ExpSyn`,
-//! `Exp2Syn`) is embedded as our own `.mod` sources ([`library`]).
+//! [`LANES`] instances; each op runs over a whole block, so dispatch is shared by the block) and
+//! executed over instances stored structure-of-arrays ([`Instances`]: one column per RANGE
+//! variable, GLOBALs once, the compartment of each instance). Ion pools with NEURON's defaults
+//! live in [`IonPools`]; the standard library NEURON users expect (`hh`, `pas`, `IClamp`,
+//! `SEClamp`, `ExpSyn`, `Exp2Syn`) is embedded as our own `.mod` sources ([`library`]).
 //!
-//! The cable equation, the event queue, morphology and recording are not here yet: the engine
-//! that will own them calls the phases below.
+//! **What exists.** Mechanism execution only: the cable equation, the event queue, morphology,
+//! spike detection and recording belong to the engine that calls the phases below (not built
+//! yet). Single-threaded; blocks are independent, so a parallel driver can split them.
+//!
+//! Goals, in order: NEURON's results (the `conformance` tests compare with NEURON 9.0.2's
+//! recorded runs of the corpus); no panics and typed errors ([`Error`]), an unsupported construct
+//! being [`Error::Unsupported`] naming it; speed (the `hh` bench: interpreter against a
+//! hand-written kernel, see `benches/hh.rs`).
 //!
 //! ## Phases, in the order the engine calls them (NEURON's fixed step, `secondorder = 0`)
 //!
-//! 1. once: [`Compiled::instantiate`], set parameters ([`Compiled::column_mut`]), then
-//!    [`Compiled::init`] (INITIAL; events it sends go to the caller's [`EventSink`]) and
-//!    [`Compiled::net_receive_init`] per NetCon, then [`Compiled::write_ions`] and
-//!    [`IonPools::update_reversals`];
-//! 2. each step from `t` to `t + dt`:
-//!    1. deliver due events: [`Compiled::net_receive`] (weights, flag; `net_send`/`net_event`
-//!       go to the [`EventSink`]);
-//!    2. [`IonPools::reset_currents`], then [`Compiled::compute_currents`] for every mechanism
-//!       (at `v + 0.001` and `v`: current and dI/dv into [`Instances::i`]/[`Instances::g`] and
-//!       the ion pools); the engine adds them to its compartments and solves the cable
-//!       equation for the new `v`;
-//!    3. [`Compiled::advance_state`] with the new `v` (cnexp, euler, derivimplicit, KINETIC,
-//!       LINEAR/NONLINEAR);
+//! 1. once: [`Compiled::instantiate`], `constructor` hook, set parameters
+//!    ([`Compiled::column_mut`], [`Compiled::set_global`]); `before INITIAL` hook,
+//!    [`Compiled::init`] (INITIAL; events it sends go to the caller's [`EventSink`]),
+//!    [`Compiled::net_receive_init`] per NetCon, `after INITIAL` hook; then
+//!    [`Compiled::write_ions`] and [`IonPools::update_reversals`];
+//! 2. each step from `t_n` to `t_n + dt`:
+//!    1. deliver the events due by `t_n + dt/2` ([`Compiled::net_receive`] with the event's
+//!       time in `env.t`, the NetCon weights and the flag; `net_send`/`net_event` go to the
+//!       [`EventSink`]);
+//!    2. [`IonPools::reset_currents`], `before BREAKPOINT` hook, then
+//!       [`Compiled::compute_currents`] with `v_n` and `env.t = t_n + dt/2` (NEURON's time at
+//!       the current evaluation): current and dI/dv (from `v + 0.001` and `v`) into
+//!       [`Instances::i`]/[`Instances::g`] and the ion pools; the engine adds them to its
+//!       compartments and solves the cable equation for `v_{n+1}`;
+//!    3. [`Compiled::advance_state`] with `v_{n+1}` and `env.t = t_n + dt` (cnexp, euler,
+//!       derivimplicit, KINETIC, LINEAR/NONLINEAR), `after SOLVE` hook;
 //!    4. [`Compiled::write_ions`], then [`IonPools::update_reversals`];
-//!    5. [`Compiled::check_watches`]: armed WATCH conditions that became true send a
-//!       self-event (flag of the WATCH) for the current time.
+//!    5. [`Compiled::check_watches`]: armed WATCH conditions that became true send a self-event
+//!       with the WATCH's flag.
 //!
-//! BEFORE/AFTER blocks run through [`Compiled::run_hook`]: `before INITIAL` / `after INITIAL`
-//! around `init`, `before BREAKPOINT` just before `compute_currents`, `after SOLVE` just after
-//! `advance_state`, `before STEP` at the start of a step; `constructor` once after
-//! [`Compiled::instantiate`], `destructor` when instances are dropped. (The placement of
-//! `before STEP` and `after SOLVE` follows our reading of NEURON's documentation; check it
-//! against NEURON's `fadvance` before relying on it.)
-//!
-//! Kernels never allocate in these calls (only a TABLE rebuild after a DEPEND change does).
+//! This order and these times reproduce NEURON's recorded `hh`, `ExpSyn` and `Exp2Syn` runs to
+//! their printed precision (tests `conformance`). `before STEP` is run at the start of a step
+//! by our reading of NEURON's documentation (not checked against NEURON). Kernels never
+//! allocate in these calls (only a TABLE rebuild after a DEPEND change does).
 //!
 //! ## Units and sign conventions (NEURON's)
 //!
 //! v mV, t and dt ms, celsius °C, area µm², diam µm, concentrations mM. A density mechanism's
-//! current is mA/cm² and its dI/dv S/cm²; a POINT_PROCESS current is nA and dI/dv µS.
-//! Membrane currents are outward positive. An ELECTRODE_CURRENT (IClamp, SEClamp) is positive
-//! when it depolarises, so it enters [`Instances::i`] with the opposite sign. To turn a point
-//! process's nA into the density of its compartment multiply by `100 / area(µm²)`.
+//! current is mA/cm² and its dI/dv S/cm²; a POINT_PROCESS current is nA and dI/dv µS; NetCon
+//! weights are in the NET_RECEIVE argument's units (µS for the shipped synapses). Membrane
+//! currents are outward positive. An ELECTRODE_CURRENT (IClamp, SEClamp) is positive when it
+//! depolarises, so it enters [`Instances::i`] with the opposite sign. A point process's nA are
+//! `100 / area(µm²)` mA/cm² of its compartment (applied for ion currents in the pools).
+//!
+//! ## Coverage
+//!
+//! Executed: cnexp, euler, derivimplicit (Newton, numeric Jacobian), KINETIC/sparse (mass-action
+//! Jacobian, COMPARTMENT, CONSERVE, `~ x << flux`, `f_flux`/`b_flux`), STEADYSTATE,
+//! LINEAR/NONLINEAR, TABLE, NET_RECEIVE (with its INITIAL), `net_send`/`net_event`/`net_move`,
+//! WATCH, BEFORE/AFTER/CONSTRUCTOR/DESTRUCTOR, RANDOM variables, the NMODL built-in functions.
+//! Refused ([`Error::Unsupported`]): FOR_NETCONS, FUNCTION_TABLE, recursion, assignment to
+//! built-ins other than `v`, RANGE-dependent TABLE DEPEND. Ignored with a note
+//! ([`Compiled::notes`]): LONGITUDINAL_DIFFUSION (inter-compartment; the engine's). How each
+//! construct is read: the `exec` module's documentation (`src/exec.rs`).
 //!
 //! ```
 //! use backend_cpu::{library, Compiled, CompileOptions, Env, EventLog, IonPools};

@@ -367,3 +367,205 @@ fn shipped_synapses_match_neuron() {
         assert!(max_g > 0.0 && rg < 1e-6 && ri < 1e-6);
     }
 }
+
+/// A tiny event queue: (time, flag, is self-event).
+#[derive(Default)]
+struct Queue {
+    ev: Vec<(f64, f64)>,
+}
+
+impl backend_cpu::EventSink for Queue {
+    fn net_send(&mut self, _: usize, t: f64, flag: f64) {
+        self.ev.push((t, flag));
+    }
+    fn net_event(&mut self, _: usize, _: f64) {}
+    fn net_move(&mut self, _: usize, t: f64) {
+        // NEURON moves the pending self-event.
+        if let Some(e) = self.ev.iter_mut().rev().find(|e| e.1 != 0.0) {
+            e.0 = t;
+        }
+    }
+}
+
+/// Point-process protocols (synapse: NetCon events at the protocol's times; pp_free: none):
+/// largest column error relative to its range, or a reason for skipping.
+fn compare_point(modp: &Path) -> Option<Result<(String, f64), String>> {
+    let stem = modp.with_extension("");
+    let proto: Value =
+        serde_json::from_str(&std::fs::read_to_string(stem.with_extension("protocol.json")).ok()?)
+            .ok()?;
+    let kind = proto["protocol"].as_str()?;
+    if !matches!(kind, "synapse" | "pp_free") || proto["stochastic"] == true {
+        return None;
+    }
+    let (head, rows) = read_csv(&stem.with_extension("ref.csv"))?;
+    let (_, out) = nmodl::compile_file(modp, &Default::default()).ok()?;
+    let m = out.mechanism?;
+    let c = match Compiled::new(&m, CompileOptions::default()) {
+        Ok(c) => c,
+        Err(e) => return Some(Err(e.to_string())),
+    };
+    let mut ions = IonPools::new(1);
+    let mut inst = c.instantiate(&[0], &mut ions).ok()?;
+    if let Some(pc) = proto["parameters_changed"].as_object() {
+        for (k, v) in pc {
+            let x = v.as_f64()?;
+            if let Ok(col) = c.column_mut(&mut inst, k, 0) {
+                col[0] = x;
+            } else if c.set_global(&mut inst, k, x).is_err() {
+                return None;
+            }
+        }
+    }
+    let celsius = proto["celsius"].as_f64()?;
+    let dt = proto["dt_ms"]["ref"].as_f64()?;
+    let area = [proto["geometry"]["area_um2"].as_f64()?];
+    let diam = [proto["geometry"]["diam_um"].as_f64()?];
+    let vcol = head.iter().position(|h| h == "v")?;
+    let cols: Vec<(usize, String)> = head
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| !matches!(h.as_str(), "t" | "v"))
+        .filter(|(_, h)| c.column(&inst, h, 0).is_ok())
+        .map(|(i, h)| (i, h.clone()))
+        .collect();
+    if cols.is_empty() {
+        return None;
+    }
+    let n_args = c
+        .mechanism()
+        .net_receive
+        .as_ref()
+        .map(|n| n.n_args)
+        .unwrap_or(0);
+    let mut weights = vec![0.0; n_args.max(1)];
+    let mut queue = Queue::default();
+    if let Some(ev) = proto["events"].as_object() {
+        weights[0] = ev["weight"].as_f64()?;
+        for t in ev["times_ms"].as_array()? {
+            queue.ev.push((t.as_f64()?, 0.0));
+        }
+    }
+    let run = (|| -> Result<(String, f64), backend_cpu::Error> {
+        let v0 = [rows[0][vcol]];
+        let env = Env {
+            t: 0.0,
+            dt,
+            celsius,
+            v: &v0,
+            area: &area,
+            diam: &diam,
+        };
+        c.init(&mut inst, &env, &mut ions, &mut queue)?;
+        if n_args > 0 {
+            c.net_receive_init(&mut inst, 0, &mut weights, &env, &mut ions, &mut queue)?;
+        }
+        let mut err = vec![0.0f64; cols.len()];
+        let mut scale = vec![0.0f64; cols.len()];
+        for n in 0..rows.len() - 1 {
+            let (tn, vn, vn1) = (rows[n][0], [rows[n][vcol]], [rows[n + 1][vcol]]);
+            loop {
+                let due = queue
+                    .ev
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| e.0 <= tn + dt / 2.0)
+                    .min_by(|a, b| a.1 .0.total_cmp(&b.1 .0))
+                    .map(|(i, _)| i);
+                let Some(i) = due else { break };
+                let (te, flag) = queue.ev.remove(i);
+                let e = Env {
+                    t: te,
+                    dt,
+                    celsius,
+                    v: &vn,
+                    area: &area,
+                    diam: &diam,
+                };
+                c.net_receive(&mut inst, 0, &mut weights, flag, &e, &mut ions, &mut queue)?;
+            }
+            ions.reset_currents();
+            let e1 = Env {
+                t: tn + dt / 2.0,
+                dt,
+                celsius,
+                v: &vn,
+                area: &area,
+                diam: &diam,
+            };
+            c.compute_currents(&mut inst, &e1, &mut ions)?;
+            let e2 = Env {
+                t: rows[n + 1][0],
+                dt,
+                celsius,
+                v: &vn1,
+                area: &area,
+                diam: &diam,
+            };
+            c.advance_state(&mut inst, &e2, &mut ions)?;
+            c.write_ions(&mut inst, &e2, &mut ions)?;
+            ions.update_reversals(celsius);
+            c.check_watches(&mut inst, &e2, &mut ions, &mut queue)?;
+            for (k, (ci, name)) in cols.iter().enumerate() {
+                let want = rows[n + 1][*ci];
+                let got = c.column(&inst, name, 0)?[0];
+                scale[k] = scale[k].max(want.abs());
+                let d = (got - want).abs();
+                err[k] = if d.is_nan() {
+                    f64::INFINITY
+                } else {
+                    err[k].max(d)
+                };
+            }
+        }
+        Ok(cols
+            .iter()
+            .zip(err.iter().zip(&scale))
+            .map(|((_, n), (e, s))| (n.clone(), e / s.max(1e-12)))
+            .fold(
+                (String::new(), 0.0f64),
+                |a, b| if b.1 > a.1 { b } else { a },
+            ))
+    })();
+    Some(run.map_err(|e| e.to_string()))
+}
+
+#[test]
+fn point_process_protocols_against_neuron() {
+    let dir = shared().join("nmodl/corpus");
+    let Ok(origins) = std::fs::read_dir(&dir) else {
+        eprintln!(
+            "SKIPPED conformance: no corpus at {} (set NEUWON_SHARED)",
+            dir.display()
+        );
+        return;
+    };
+    let mut files: Vec<PathBuf> = origins
+        .flatten()
+        .filter_map(|o| std::fs::read_dir(o.path()).ok())
+        .flat_map(|d| d.flatten().map(|f| f.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "mod"))
+        .collect();
+    files.sort();
+    let (mut n, mut tight) = (0, 0);
+    let mut other = Vec::new();
+    for f in &files {
+        let Some(res) = compare_point(f) else {
+            continue;
+        };
+        n += 1;
+        let name = f.strip_prefix(&dir).unwrap_or(f).display().to_string();
+        match res {
+            Ok((_, e)) if e <= 1e-6 => tight += 1,
+            Ok((col, e)) => other.push(format!("{name}: {col} rel. err {e:.2e}")),
+            Err(e) => other.push(format!("{name}: error {e}")),
+        }
+    }
+    eprintln!("point-process conformance: {n} files compared; {tight} within 1e-6; others:");
+    for o in &other {
+        eprintln!("  {o}");
+    }
+    if n > 0 {
+        assert!(tight * 10 >= n * 5, "fewer than half match NEURON to 1e-6");
+    }
+}

@@ -251,12 +251,14 @@ impl Compiled {
         let (adv, _) = Compiler::kernel(&mut sh, &mech.advance_state, 0)?;
         let (wions, _) = Compiler::kernel(&mut sh, &mech.write_ions, 0)?;
         let net_receive = match &mech.net_receive {
-            Some(nr) => Some(Compiler::kernel(&mut sh, &nr.kernel, nr.n_args)?),
+            Some(nr) => Some(Compiler::net_receive_kernel(
+                &mut sh, &nr.kernel, nr.n_args,
+            )?),
             None => None,
         };
         let n_args = mech.net_receive.as_ref().map(|n| n.n_args).unwrap_or(0);
         let net_receive_init = match mech.net_receive.as_ref().and_then(|n| n.init.as_ref()) {
-            Some(k) => Some(Compiler::kernel(&mut sh, k, n_args)?),
+            Some(k) => Some(Compiler::net_receive_kernel(&mut sh, k, n_args)?),
             None => None,
         };
         let mut hooks = Vec::new();

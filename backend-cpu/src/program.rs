@@ -512,6 +512,8 @@ pub(crate) struct Compiler<'s, 'm> {
     v_reg: R,
     /// Variables redirected to scratch columns (GLOBAL table outputs in table builders).
     redirect: HashMap<VarId, Home>,
+    /// In a NET_RECEIVE body: the variable named `flag`, read as the event flag.
+    flag_var: Option<VarId>,
 }
 
 const MAX_INLINE: usize = 32;
@@ -534,6 +536,7 @@ impl<'s, 'm> Compiler<'s, 'm> {
             in_system: false,
             v_reg: 0,
             redirect: HashMap::new(),
+            flag_var: None,
         }
     }
 
@@ -638,6 +641,27 @@ impl<'s, 'm> Compiler<'s, 'm> {
         c.load_v();
         let r = c.expr(e)?;
         Ok((c.finish(), r))
+    }
+
+    /// Compiles a NET_RECEIVE body (or its INITIAL): as in NEURON, `flag` there is the event's
+    /// flag even when the file declares a variable named `flag` (nmodl lowers it to the
+    /// variable; corpus nrn/intfire4.mod).
+    pub(crate) fn net_receive_kernel(
+        sh: &'s mut Shared<'m>,
+        k: &Kernel,
+        n_args: usize,
+    ) -> Result<(Program, Vec<R>)> {
+        let flag_var =
+            sh.m.variables
+                .iter()
+                .position(|v| v.name == "flag" && v.role != Role::Constant);
+        let mut c = Compiler::new(sh);
+        c.flag_var = flag_var;
+        c.push_frame(k, n_args)?;
+        c.load_v();
+        let regs = c.frame.clone();
+        c.block(&k.body)?;
+        Ok((c.finish(), regs))
     }
 
     /// Compiles the builder of a table: argument from column `arg_col`, value to `ret_col`.
@@ -762,6 +786,11 @@ impl<'s, 'm> Compiler<'s, 'm> {
                         }
                     }
                 }
+            }
+            Place::Var(v)
+                if index.is_none() && self.flag_var == Some(*v) && self.inline_stack.is_empty() =>
+            {
+                self.load(&Place::Builtin(Builtin::Flag), None)
             }
             Place::Var(v) => {
                 self.check_var_role(*v)?;

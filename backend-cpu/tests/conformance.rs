@@ -560,6 +560,14 @@ fn compare_point(modp: &Path) -> Option<Result<(String, f64), String>> {
                 .copied()
                 .filter(|t| *t <= tmax)
                 .collect();
+            if std::env::var("NEUWON_CONFORMANCE_DEBUG")
+                .is_ok_and(|d| modp.to_string_lossy().contains(&d))
+            {
+                eprintln!(
+                    "spikes: ours {ours:?} NEURON {rs:?}; pending {:?}",
+                    queue.ev
+                );
+            }
             let e = if ours.len() != rs.len() {
                 f64::INFINITY
             } else {

@@ -1,12 +1,41 @@
 //! # neuwon — conductance-based neuron simulation
 //!
-//! *The facade library is not built yet.* This crate will be thin: it turns a user's
-//! description (a Rust builder or a TOML model file) into a lowered model, picks a backend and
-//! runs it.
+//! The facade: it turns a user's description into a lowered model, picks a backend and runs
+//! it, and ships the `neuwon` command line (`src/main.rs`, subcommands in `src/cli/`).
 //!
-//! It ships the `neuwon` command line (`src/main.rs`, subcommands in `src/cli/`). Built today:
-//! `neuwon nmodl check FILE.mod… [--emit ast|nmodl|ir]`, which parses, analyses and lowers
-//! NMODL files with the `nmodl` crate (exit 0 when every file lowers, 1 with diagnostics
-//! otherwise). Planned: `neuwon run`, `neuwon grow`, `neuwon reduce`, `neuwon demo`.
+//! Built today:
+//! - `neuwon nmodl check FILE.mod… [--emit ast|nmodl|ir]`: parse, analyse and lower NMODL
+//!   files with the `nmodl` crate (exit 0 when every file lowers, 1 with diagnostics).
+//! - [`model`]: the TOML model file (format in `neuwon/MODEL.md`), read and validated with
+//!   located errors. Building and running a model from it (`neuwon run`) comes with the engine.
 //!
-//! The crates below it are usable on their own today: see `soa-db` and `nmodl`.
+//! Planned: the Rust builder, `neuwon run`, `neuwon grow`, `neuwon reduce`, `neuwon demo`.
+//!
+//! ```
+//! use neuwon::model::Model;
+//! let text = r#"
+//! [simulation]
+//! tstop = 50
+//!
+//! [[cell]]
+//! name = "soma_only"
+//! [[cell.section]]
+//! name = "soma"
+//! type = "soma"
+//! length = "20 um"
+//! diam = 20
+//! [[cell.mechanism]]
+//! name = "hh"
+//!
+//! [[stimulus]]
+//! mechanism = "IClamp"
+//! at = "soma(0.5)"
+//! parameters = { del = 5, dur = 40, amp = "200 pA" }
+//! "#;
+//! let model = Model::parse(text, "soma.toml".as_ref()).map_err(|e| e.to_string())?;
+//! assert_eq!(model.cells[0].sections[0].length_um, 20.0);
+//! assert_eq!(model.simulation.dt_ms, 0.025);
+//! # Ok::<(), String>(())
+//! ```
+
+pub mod model;

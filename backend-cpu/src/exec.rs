@@ -203,12 +203,8 @@ pub struct Instances {
     cols: Vec<Vec<f64>>,
     globals: Vec<f64>,
     ion_pool: Vec<usize>,
-    /// Membrane current per instance from the last `compute_currents`: mA/cm² for density
-    /// mechanisms, nA for point processes; outward positive (ELECTRODE_CURRENTs enter with
-    /// the opposite sign, so a positive electrode current makes this negative).
-    pub i: Vec<f64>,
-    /// dI/dv of [`Instances::i`] per instance (S/cm² or µS).
-    pub g: Vec<f64>,
+    i: Vec<f64>,
+    g: Vec<f64>,
     tables: Vec<TableData>,
     watch: WatchState,
     /// Per RANDOM variable, per instance: (stream key, counter).
@@ -917,6 +913,18 @@ impl Compiled {
 }
 
 impl Instances {
+    /// Membrane current per instance from the last `compute_currents`: mA/cm² for density
+    /// mechanisms, nA for point processes; outward positive (ELECTRODE_CURRENTs enter with
+    /// the opposite sign, so a positive electrode current makes this negative).
+    pub fn i(&self) -> &[f64] {
+        &self.i
+    }
+
+    /// dI/dv of [`Instances::i`] per instance (S/cm² or µS).
+    pub fn g(&self) -> &[f64] {
+        &self.g
+    }
+
     /// Number of instances.
     pub fn len(&self) -> usize {
         self.n

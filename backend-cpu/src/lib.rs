@@ -74,8 +74,8 @@
 //! pas.init(&mut inst, &env, &mut ions, &mut EventLog::default()).unwrap();
 //! pas.compute_currents(&mut inst, &env, &mut ions).unwrap();
 //! // i = g (v − e) with g = 0.001 S/cm², e = −70 mV.
-//! assert!((inst.i[0] - 0.001 * 5.0).abs() < 1e-15);
-//! assert!((inst.g[0] - 0.001).abs() < 1e-9);
+//! assert!((inst.i()[0] - 0.001 * 5.0).abs() < 1e-15);
+//! assert!((inst.g()[0] - 0.001).abs() < 1e-9);
 //! ```
 
 mod error;

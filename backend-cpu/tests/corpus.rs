@@ -116,7 +116,7 @@ fn run(c: &Compiled) -> Outcome {
         .columns()
         .iter()
         .all(|c| c.iter().all(|x| x.is_finite()))
-        && inst.i.iter().chain(&inst.g).all(|x| x.is_finite());
+        && inst.i().iter().chain(inst.g()).all(|x| x.is_finite());
     if finite {
         Outcome::Finite
     } else {

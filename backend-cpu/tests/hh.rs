@@ -130,14 +130,18 @@ fn run(use_tables: bool, celsius: f64, table_ref: bool, steps: usize) -> (f64, f
         let (ina2, ik2, il2) = reference.currents(vv + 0.001);
         let g = ((ina2 + ik2 + il2) - (ina + ik + il)) / 0.001;
         max_cur = max_cur
-            .max((inst.i[0] - (ina + ik + il)).abs())
+            .max((inst.i()[0] - (ina + ik + il)).abs())
             .max((col(&hh, &inst, "ina") - ina).abs())
             .max((ions.get("na").unwrap().current[0] - ina).abs())
             .max((ions.get("k").unwrap().current[0] - ik).abs())
             .max((col(&hh, &inst, "il") - il).abs());
         if use_tables == table_ref {
             // dI/dv by NEURON's rule; differences of currents near 1 mA/cm2 lose ~1e-13/1e-3.
-            assert!((inst.g[0] - g).abs() <= 1e-8, "dI/dv {} vs {g}", inst.g[0]);
+            assert!(
+                (inst.g()[0] - g).abs() <= 1e-8,
+                "dI/dv {} vs {g}",
+                inst.g()[0]
+            );
             // The ion pools get the ion's own dI/dv.
             let gna = (ina2 - ina) / 0.001;
             assert!((ions.get("na").unwrap().didv[0] - gna).abs() <= 1e-8);

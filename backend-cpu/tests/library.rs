@@ -74,14 +74,14 @@ fn pas_current_is_g_times_driving_force() {
     for k in 0..4 {
         let want = g[k] * (vs[k] - e[k]);
         assert!(
-            (inst.i[k] - want).abs() <= 1e-15,
+            (inst.i()[k] - want).abs() <= 1e-15,
             "{k}: {} vs {want}",
-            inst.i[k]
+            inst.i()[k]
         );
         assert!(
-            (inst.g[k] - g[k]).abs() <= 1e-10,
+            (inst.g()[k] - g[k]).abs() <= 1e-10,
             "{k}: {} vs {}",
-            inst.g[k],
+            inst.g()[k],
             g[k]
         );
     }
@@ -109,8 +109,8 @@ fn iclamp_is_a_pulse_with_electrode_sign() {
         let want = if (1.0..3.0).contains(&t) { 0.5 } else { 0.0 };
         assert_eq!(get(&ic, &inst, "i", 0), want, "t = {t}");
         // Electrode current: a positive amp depolarises, i.e. a negative membrane current.
-        assert_eq!(inst.i[0], -want, "t = {t}");
-        assert_eq!(inst.g[0], 0.0);
+        assert_eq!(inst.i()[0], -want, "t = {t}");
+        assert_eq!(inst.g()[0], 0.0);
     }
 }
 
@@ -157,11 +157,11 @@ fn seclamp_levels_series_resistance_and_off() {
             (i - want_i).abs() <= 1e-9 * want_i.abs().max(1.0),
             "t = {t}: {i} vs {want_i}"
         );
-        assert!((inst.i[0] + want_i).abs() <= 1e-9 * want_i.abs().max(1.0));
+        assert!((inst.i()[0] + want_i).abs() <= 1e-9 * want_i.abs().max(1.0));
         assert!(
-            (inst.g[0] - want_g).abs() <= 1e-6 * want_g.max(1.0),
+            (inst.g()[0] - want_g).abs() <= 1e-6 * want_g.max(1.0),
             "t = {t}: g {}",
-            inst.g[0]
+            inst.g()[0]
         );
     }
 }
@@ -219,8 +219,8 @@ fn expsyn_jumps_by_weight_and_decays_exponentially() {
         syn.compute_currents(&mut inst, &env!(cell, t, dt), &mut cell.ions)
             .unwrap();
         let g = get(&syn, &inst, "g", 1);
-        assert!((inst.i[1] - g * (-40.0 + 10.0)).abs() <= 1e-15);
-        assert!((inst.g[1] - g).abs() <= 1e-9 * g);
+        assert!((inst.i()[1] - g * (-40.0 + 10.0)).abs() <= 1e-15);
+        assert!((inst.g()[1] - g).abs() <= 1e-9 * g);
     }
     eprintln!("ExpSyn max relative error vs closed form: {max_err:.3e}");
     assert!(max_err < 1e-12, "{max_err}");

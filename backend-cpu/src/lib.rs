@@ -10,7 +10,8 @@
 //!
 //! **What exists.** Mechanism execution only: the cable equation, the event queue, morphology,
 //! spike detection and recording belong to the engine that calls the phases below (not built
-//! yet). Single-threaded; blocks are independent, so a parallel driver can split them.
+//! yet). Single-threaded; blocks are independent except for ion-pool sums and GLOBAL writes, which a
+//! parallel driver would have to reduce.
 //!
 //! Goals, in order: NEURON's results (the `conformance` tests compare with NEURON 9.0.2's
 //! recorded runs of the corpus); no panics and typed errors ([`Error`]), an unsupported construct

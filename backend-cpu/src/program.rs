@@ -707,6 +707,45 @@ impl<'s, 'm> Compiler<'s, 'm> {
         Ok(())
     }
 
+    /// When the last op computed temporary `s`, make it write `d` instead (saves a copy).
+    fn retarget_last(&mut self, s: R, d: R) -> bool {
+        if self.is_frame_reg(s) {
+            return false;
+        }
+        let u = self.uniform.get(s).copied().unwrap_or(false);
+        let Some(op) = self.ops.last_mut() else {
+            return false;
+        };
+        let dest = match op {
+            Op::Const { d, .. }
+            | Op::LoadCol { d, .. }
+            | Op::LoadGlobal { d, .. }
+            | Op::LoadNode { d, .. }
+            | Op::LoadScalar { d, .. }
+            | Op::Un { d, .. }
+            | Op::Bin { d, .. }
+            | Op::Un1 { d, .. }
+            | Op::Bin1 { d, .. } => d,
+            _ => return false,
+        };
+        if *dest != s {
+            return false;
+        }
+        *dest = d;
+        self.set_uniform(d, u);
+        true
+    }
+
+    /// Whether `r` holds a local of the current frame or the kernel's `v` (not a temporary).
+    fn is_frame_reg(&self, r: R) -> bool {
+        r == self.v_reg
+            || self
+                .frame
+                .iter()
+                .zip(&self.frame_len)
+                .any(|(f, n)| r >= *f && r < f + n)
+    }
+
     fn block(&mut self, body: &[Stmt]) -> Result<()> {
         for s in body {
             let mark = self.next;
@@ -924,7 +963,9 @@ impl<'s, 'm> Compiler<'s, 'm> {
                 };
                 if d != s {
                     if self.depth == 0 {
-                        self.emit(Op::Mov { d, s });
+                        if !self.retarget_last(s, d) {
+                            self.emit(Op::Mov { d, s });
+                        }
                     } else {
                         self.emit(Op::Sel { d, s });
                     }
@@ -1045,10 +1086,15 @@ impl<'s, 'm> Compiler<'s, 'm> {
                 let mut regs = Vec::with_capacity(args.len());
                 for a in args {
                     let r = self.expr(a)?;
-                    // Arguments are passed by value: copy so the callee may assign them.
-                    let d = self.alloc(1);
-                    self.emit(Op::Mov { d, s: r });
-                    regs.push(d);
+                    // Arguments are passed by value: a caller's variable is copied so the callee
+                    // may assign it; a temporary is handed over as it is.
+                    if self.is_frame_reg(r) {
+                        let d = self.alloc(1);
+                        self.emit(Op::Mov { d, s: r });
+                        regs.push(d);
+                    } else {
+                        regs.push(r);
+                    }
                 }
                 self.inline_call(*f, &regs, false)
             }
@@ -1252,6 +1298,9 @@ impl<'s, 'm> Compiler<'s, 'm> {
                 let n = l.array.unwrap_or(1).max(1);
                 if i < func.n_args {
                     self.frame.push(args.get(i).copied().unwrap_or(ret));
+                } else if Some(i) == func.ret && n == 1 {
+                    // The value local is the result register itself.
+                    self.frame.push(ret);
                 } else {
                     let r = self.alloc(n);
                     for k in 0..n {
@@ -1264,7 +1313,9 @@ impl<'s, 'm> Compiler<'s, 'm> {
             self.block(&func.kernel.body)?;
             if let Some(rl) = func.ret {
                 let (r, _) = self.local_reg(rl)?;
-                self.emit(Op::Mov { d: ret, s: r });
+                if r != ret {
+                    self.emit(Op::Mov { d: ret, s: r });
+                }
             }
             Ok(())
         })();
@@ -1622,9 +1673,15 @@ impl<'s, 'm> Compiler<'s, 'm> {
             }
             Stmt::If(c, a, b) => {
                 let r = self.expr(c)?;
-                // Keep the condition alive across both branches.
-                let keep = self.alloc(1);
-                self.emit(Op::Mov { d: keep, s: r });
+                // Keep the condition alive across both branches (a temporary already is; a
+                // local the branch may assign is copied).
+                let keep = if self.is_frame_reg(r) {
+                    let k = self.alloc(1);
+                    self.emit(Op::Mov { d: k, s: r });
+                    k
+                } else {
+                    r
+                };
                 self.masked(keep, false, |me| me.block(a))?;
                 if !b.is_empty() {
                     self.masked(keep, true, |me| me.block(b))?;

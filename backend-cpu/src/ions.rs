@@ -23,9 +23,18 @@ pub const GAS_CONSTANT: f64 = 8.31446261815324;
 pub const FARADAY: f64 = 96485.33212331001;
 
 /// Nernst potential (mV) of an ion of valence `z` at `celsius` (°C) for inside/outside
-/// concentrations `cin`, `cout` (mM).
+/// concentrations `cin`, `cout` (mM). As NEURON: 0 for `z = 0`, +1e6 mV when `cin ≤ 0`,
+/// −1e6 mV when `cout ≤ 0` (NEURON 9.0.2's `eca` of a cell whose `cai` starts at 0 is 1e6).
 pub fn nernst(celsius: f64, z: f64, cin: f64, cout: f64) -> f64 {
-    1000.0 * GAS_CONSTANT * (celsius + 273.15) / (z * FARADAY) * (cout / cin).ln()
+    if z == 0.0 {
+        0.0
+    } else if cin <= 0.0 {
+        1e6
+    } else if cout <= 0.0 {
+        -1e6
+    } else {
+        1000.0 * GAS_CONSTANT * (celsius + 273.15) / (z * FARADAY) * (cout / cin).ln()
+    }
 }
 
 /// One ion species over every compartment.

@@ -49,9 +49,14 @@ fn compare_with(
     if proto["protocol"] != "density" || proto["stochastic"] == true {
         return None;
     }
-    if proto["drivers"].as_array().is_some_and(|d| !d.is_empty()) {
-        return None;
-    }
+    let driver_names: Vec<String> = proto["drivers"]
+        .as_array()
+        .map(|d| {
+            d.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
     let (head, rows) = read_csv(&stem.with_extension("ref.csv"))?;
     let owned;
     let c = match ours {
@@ -68,8 +73,21 @@ fn compare_with(
     };
     let mut ions = IonPools::new(1);
     let mut inst = c.instantiate(&[0], &mut ions).ok()?;
+    // Concentration drivers (the protocol's own helper mechanisms, in the same compartment).
+    let mut drivers = Vec::new();
+    for d in &driver_names {
+        let path = shared().join("nmodl/drivers").join(format!("{d}.mod"));
+        let (_, out) = nmodl::compile_file(&path, &Default::default()).ok()?;
+        let dc = Compiled::new(&out.mechanism?, CompileOptions::default()).ok()?;
+        let di = dc.instantiate(&[0], &mut ions).ok()?;
+        drivers.push((dc, di));
+    }
     if let Some(pc) = proto["parameters_changed"].as_object() {
         for (k, v) in pc {
+            if k.starts_with("driver ") {
+                // "inserted, g = 0.0001 S/cm2, …": the drivers' default g.
+                continue;
+            }
             let x = v.as_f64()?;
             if let Ok(col) = c.column_mut(&mut inst, k, 0) {
                 col[0] = x;
@@ -121,6 +139,9 @@ fn compare_with(
             area: &area,
             diam: &diam,
         };
+        for (dc, di) in drivers.iter_mut() {
+            dc.init(di, &env, &mut ions, &mut log)?;
+        }
         c.init(&mut inst, &env, &mut ions, &mut log)?;
         c.write_ions(&mut inst, &env, &mut ions)?;
         ions.update_reversals(celsius);
@@ -148,6 +169,9 @@ fn compare_with(
                 area: &area,
                 diam: &diam,
             };
+            for (dc, di) in drivers.iter_mut() {
+                dc.compute_currents(di, &e1, &mut ions)?;
+            }
             c.compute_currents(&mut inst, &e1, &mut ions)?;
             let e2 = Env {
                 t: rows[n + 1][0],

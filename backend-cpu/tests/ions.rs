@@ -127,3 +127,15 @@ fn currents_sum_per_ion_and_nernst_follows_written_concentration() {
         }
     }
 }
+
+#[test]
+fn nernst_limits_as_neuron() {
+    use backend_cpu::ions::nernst;
+    assert_eq!(nernst(6.3, 2.0, 0.0, 2.0), 1e6);
+    assert_eq!(nernst(6.3, 2.0, 1e-4, 0.0), -1e6);
+    assert_eq!(nernst(6.3, 0.0, 1e-4, 2.0), 0.0);
+    // 58.17 mV per decade for z = 1 at 20 °C, written out.
+    let e = nernst(20.0, 1.0, 1.0, 10.0);
+    let want = 1000.0 * 8.31446261815324 * 293.15 / 96485.33212331001 * 10f64.ln();
+    assert!((e - want).abs() < 1e-12 && (e - 58.17).abs() < 0.01);
+}

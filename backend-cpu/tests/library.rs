@@ -294,3 +294,12 @@ fn exp2syn_equal_time_constants_are_kept_apart() {
     assert!((get(&syn, &inst, "tau1", 0) - 0.9999 * 3.0).abs() < 1e-15);
     assert!(get(&syn, &inst, "factor", 0).is_finite());
 }
+
+#[test]
+fn compiled_is_shareable_and_instances_movable() {
+    fn shareable<T: Send + Sync>() {}
+    fn movable<T: Send>() {}
+    shareable::<Compiled>();
+    movable::<Instances>();
+    movable::<IonPools>();
+}

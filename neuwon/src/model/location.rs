@@ -109,11 +109,13 @@ pub(crate) fn parse_target(s: &str, cells: &[CellSpec]) -> Result<Target, String
         }
         None => match cells {
             [only] if only.count == 1 => (only.name.clone(), 0, t),
-            _ => return Err(format!(
+            _ => {
+                return Err(format!(
                 "`{s}`: name the cell copy, as in `{}[0].{t}` (the model has {} cell template(s))",
                 cells.first().map_or("cell", |c| c.name.as_str()),
                 cells.len()
-            )),
+            ))
+            }
         },
     };
     if rest.contains('(') {

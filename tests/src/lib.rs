@@ -7,5 +7,10 @@
 //!   layout and `integrate` solves it with Hines' backward Euler; the traces match NEURON's
 //!   `passive_y` reference (dt 0.025 ms) to 5e-9 mV. This is the geometry path of the engine.
 //!
-//! The engine's end-to-end tests against `hh_soma`, `hh_axon`, `ball_and_stick_syn` and
+//! - `tests/hh_soma_engine.rs`: `backend-cpu` runs our `hh` and `IClamp` in the documented
+//!   phase order and `integrate`'s Hines solver steps the membrane on one compartment; the
+//!   result is NEURON's `hh_soma` run (backward Euler, tables on) to 5e-9 mV through four
+//!   spikes. This is the mechanism half of the engine's step.
+//!
+//! The engine's end-to-end tests against `hh_axon`, `ball_and_stick_syn` and
 //! `ring10` come with the engine.

@@ -667,6 +667,11 @@ impl Lowerer<'_> {
                 return Some(Place::Local(*l));
             }
         }
+        // In NET_RECEIVE, NEURON reads `flag` as the event's flag even when the file declares
+        // a variable of that name (corpus nrn/intfire4.mod).
+        if name == "flag" && self.ctx == Ctx::NetReceive && !writing {
+            return Some(Place::Builtin(Builtin::Flag));
+        }
         match self.an.symbols.get(name) {
             Some(Symbol::Var(v)) => {
                 if writing {

@@ -47,6 +47,8 @@ fn base(name: &str) -> Option<UnitValue> {
         "mol" | "mole" | "avogadro" => u(AVOGADRO, NONE),
         "V" | "volt" => u(1.0, [2, 1, -3, -1, 0]),
         "ohm" => u(1.0, [2, 1, -3, -2, 0]),
+        // NEURON's units database spells it both ways; SEClamp declares `rs (megohm)`.
+        "megohm" => u(1e6, [2, 1, -3, -2, 0]),
         "S" | "siemens" | "mho" => u(1.0, [-2, -1, 3, 2, 0]),
         "C" | "coul" | "coulomb" => u(1.0, [0, 0, 1, 1, 0]),
         "F" | "farad" => u(1.0, [-2, -1, 4, 2, 0]),

@@ -407,3 +407,30 @@ fn file_without_neuron_block_is_named_after_the_file() {
     assert_eq!(codes(&out), ["W0201"]);
     assert_eq!(out.mechanism.unwrap().name, "funcs");
 }
+
+#[test]
+fn flag_in_net_receive_is_the_event_flag_even_when_a_variable_is_named_flag() {
+    // As NEURON reads nrn/intfire4.mod: the ASSIGNED `flag` is not what NET_RECEIVE sees.
+    let src = "NEURON { POINT_PROCESS F RANGE flag, x } ASSIGNED { flag x }
+NET_RECEIVE (w) { x = flag }";
+    let (_, out) = compile(src);
+    let m = out.mechanism.unwrap();
+    let nr = m.net_receive.unwrap();
+    let Stmt::Assign(_, nmodl::ir::Expr::Load(place, None)) = &nr.kernel.body[0] else {
+        panic!("{:?}", nr.kernel.body)
+    };
+    assert_eq!(*place, Place::Builtin(Builtin::Flag));
+}
+
+#[test]
+fn megohm_is_a_known_unit() {
+    let (_, out) = compile(
+        "NEURON { SUFFIX t } UNITS { k = (megohm) (ohm) } ASSIGNED { x } BREAKPOINT { x = k }",
+    );
+    assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+    let m = out.mechanism.unwrap();
+    let Stmt::Assign(_, nmodl::ir::Expr::Num(k)) = &m.compute_currents.body[0] else {
+        panic!("{:?}", m.compute_currents.body)
+    };
+    assert_eq!(*k, 1e6);
+}

@@ -45,6 +45,13 @@ pub enum Error {
         /// Requested name.
         name: String,
     },
+    /// The cable solver refused the model or a step (see [`integrate::Error`]).
+    #[error("cable: {0}")]
+    Cable(#[from] integrate::Error),
+    /// The engine was given an inconsistent model (a node, instance or mechanism that does
+    /// not exist, a negative delay, …) or asked for something it does not do yet.
+    #[error("engine: {0}")]
+    Engine(String),
     /// Run-time failure inside a kernel (array index out of range, runaway `while` loop,
     /// a singular Newton matrix).
     #[error("mechanism `{mechanism}`: {what}")]

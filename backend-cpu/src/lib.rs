@@ -8,10 +8,13 @@
 //! live in [`IonPools`]; the standard library NEURON users expect (`hh`, `pas`, `IClamp`,
 //! `SEClamp`, `ExpSyn`, `Exp2Syn`) is embedded as our own `.mod` sources ([`library`]).
 //!
-//! **What exists.** Mechanism execution only: the cable equation, the event queue, morphology,
-//! spike detection and recording belong to the engine that calls the phases below (not built
-//! yet). Single-threaded; blocks are independent except for ion-pool sums and GLOBAL writes, which a
-//! parallel driver would have to reduce.
+//! **What exists.** Mechanism execution, and the cell [`engine`]: compartments (from
+//! `morpho-grow`'s discretisation), placements of mechanisms and point processes, an event
+//! queue (timed events, `net_send`/`net_move`, connections from spike detectors with delays),
+//! spike detection with the crossing time interpolated in the step, and probes; the cable is
+//! solved by `integrate`'s Hines solver. Backward Euler only (Crank–Nicolson with staggered
+//! states and the exact propagator are refused as not built yet); single-threaded; output
+//! events of artificial cells are not routed yet.
 //!
 //! Goals, in order: NEURON's results (the `conformance` tests compare with NEURON 9.0.2's
 //! recorded runs of the corpus); no panics and typed errors ([`Error`]), an unsupported construct
@@ -79,6 +82,7 @@
 //! assert!((inst.g()[0] - 0.001).abs() < 1e-9);
 //! ```
 
+pub mod engine;
 mod error;
 mod exec;
 pub mod ions;
@@ -86,6 +90,7 @@ pub mod library;
 mod mathx;
 mod program;
 
+pub use engine::{Cable, Detector, Engine, Method, Placement, Probe, Recording, Settings};
 pub use error::{Error, Result};
 pub use exec::{CompileOptions, Compiled, Env, EventLog, EventSink, Instances};
 pub use ions::{IonPool, IonPools};

@@ -7,9 +7,13 @@
 //! - `neuwon nmodl check FILE.mod… [--emit ast|nmodl|ir]`: parse, analyse and lower NMODL
 //!   files with the `nmodl` crate (exit 0 when every file lowers, 1 with diagnostics).
 //! - [`model`]: the TOML model file (format in `neuwon/MODEL.md`), read and validated with
-//!   located errors. Building and running a model from it (`neuwon run`) comes with the engine.
+//!   located errors.
+//! - [`run`]: builds a model file into `backend-cpu`'s engine (geometry through `morpho-grow`)
+//!   and writes the outputs; `neuwon run MODEL.toml [--out DIR]` writes `traces.csv` (`t_ms`
+//!   first, units in every header) and `spikes.csv`, and prints a one-line summary.
 //!
-//! Planned: the Rust builder, `neuwon run`, `neuwon grow`, `neuwon reduce`, `neuwon demo`.
+//! Planned: the Rust builder, PNG plots, user `.mod` files in model files, `neuwon grow`,
+//! `neuwon reduce`, `neuwon demo`.
 //!
 //! ```
 //! use neuwon::model::Model;
@@ -39,3 +43,4 @@
 //! ```
 
 pub mod model;
+pub mod run;

@@ -1,6 +1,7 @@
 //! Argument definitions and dispatch for the `neuwon` binary.
 
 mod nmodl_check;
+mod run;
 
 use std::process::ExitCode;
 
@@ -16,6 +17,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Simulate a model file (TOML); write traces.csv and spikes.csv.
+    Run(run::RunArgs),
     /// Work with NMODL (.mod) files.
     Nmodl {
         #[command(subcommand)]
@@ -32,6 +35,7 @@ enum NmodlCommand {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Run(args) => run::run(&args),
         Command::Nmodl {
             command: NmodlCommand::Check(args),
         } => nmodl_check::run(&args),

@@ -1,0 +1,90 @@
+//! `neuwon run MODEL.toml [--out DIR]`: simulate a model file and write its traces and spikes.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Args;
+
+use neuwon::model::Model;
+use neuwon::run::{build, write_spikes, write_traces};
+
+/// Arguments of `neuwon run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The model file (TOML; see neuwon/MODEL.md).
+    model: PathBuf,
+    /// Output folder (default: `out/<model name>`).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// Writes a file under a temporary name and renames it, so that a failed run leaves no file
+/// that looks complete.
+fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&Path) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    let tmp = path.with_extension("partial");
+    write(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
+}
+
+/// Runs the command.
+pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
+    let model = match Model::load(&args.model) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let mut built = match build(&model) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let stem = args
+        .model
+        .file_stem()
+        .map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("out").join(&stem));
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+
+    let start = Instant::now();
+    let show = std::io::stderr().is_terminal();
+    let rec = built
+        .engine
+        .run(built.tstop_ms, |f| {
+            if show && start.elapsed().as_secs_f64() > 1.0 {
+                eprint!("\rrunning {stem}: {:3.0} %", f * 100.0);
+            }
+        })
+        .with_context(|| format!("simulating {}", args.model.display()))?;
+    let wall = start.elapsed().as_secs_f64();
+    if show && wall > 1.0 {
+        eprintln!();
+    }
+    let traces = out.join("traces.csv");
+    let spikes = out.join("spikes.csv");
+    write_atomically(&traces, |p| write_traces(p, &built.probe_headers, &rec))?;
+    write_atomically(&spikes, |p| write_spikes(p, &built.detector_cells, &rec))?;
+    let steps = rec.t_ms.len().saturating_sub(1);
+    let per = wall * 1e9 / (steps.max(1) as f64 * built.compartments.max(1) as f64);
+    println!(
+        "{stem}: {} compartments, {steps} steps, {wall:.3} s wall, {per:.1} ns per compartment-step, {} spikes; wrote {} and {}",
+        built.compartments,
+        rec.spikes.len(),
+        traces.display(),
+        spikes.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

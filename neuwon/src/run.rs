@@ -1,0 +1,573 @@
+//! From a validated [`Model`] to a running [`Engine`]: morphology and discretisation through
+//! `morpho-grow`, mechanisms through `backend-cpu`'s library, then outputs (CSV traces with
+//! `t_ms` first and units in every header, spike times).
+//!
+//! Status: inline sections and SWC morphologies; the shipped mechanism library (`hh`, `pas`,
+//! `IClamp`, `SEClamp`, `ExpSyn`, `Exp2Syn`); backward Euler. User `.mod` files, PNG plots and
+//! the other integration methods are not wired yet.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+use backend_cpu::{
+    library, Cable, CompileOptions, Compiled, Detector, Engine, Placement, Probe, Recording,
+    Settings,
+};
+use morpho_grow::{CableParams, Discretisation, Morphology, NodeKind, SampleType, SectionId};
+
+use crate::model::{
+    CellSpec, Location, Method, Model, ModelError, ModelErrors, Parameters, Pos, Target,
+};
+
+/// A model ready to run, with what is needed to label its outputs.
+pub struct Built {
+    /// The engine, initialised.
+    pub engine: Engine,
+    /// Simulated time, ms.
+    pub tstop_ms: f64,
+    /// CSV header of each probe (name and unit).
+    pub probe_headers: Vec<String>,
+    /// (cell, copy) of each spike detector.
+    pub detector_cells: Vec<(String, usize)>,
+    /// Number of compartments.
+    pub compartments: usize,
+}
+
+struct CellLayout {
+    morph: Morphology,
+    /// Node offset of each copy in the global cable.
+    offsets: Vec<usize>,
+    /// Discretisation of one copy.
+    disc: Discretisation,
+}
+
+fn err(model: &Model, pos: &Pos, message: impl Into<String>) -> ModelErrors {
+    ModelErrors(vec![ModelError {
+        file: model.file.clone(),
+        pos: pos.clone(),
+        message: message.into(),
+    }])
+}
+
+fn kind_of(kind: &str) -> SampleType {
+    match kind {
+        "soma" => SampleType::Soma,
+        "axon" => SampleType::Axon,
+        "apic" => SampleType::Apical,
+        _ => SampleType::Basal,
+    }
+}
+
+fn region_matches(region: &str, name: &str, kind: SampleType) -> bool {
+    match region {
+        "all" => true,
+        "soma" => kind == SampleType::Soma || name == "soma",
+        "axon" => kind == SampleType::Axon || name == "axon",
+        "dend" => kind == SampleType::Basal || name == "dend",
+        "apic" => kind == SampleType::Apical || name == "apic",
+        _ => region == name,
+    }
+}
+
+fn morphology(model: &Model, cell: &CellSpec) -> Result<Morphology, ModelErrors> {
+    if let Some(path) = &cell.morphology {
+        let swc = morpho_grow::swc::read_swc(path, morpho_grow::swc::SwcOptions::default())
+            .map_err(|e| err(model, &cell.pos, format!("cell `{}`: {e}", cell.name)))?;
+        return Ok(swc.morphology);
+    }
+    let mut m = Morphology::new();
+    let mut ids: HashMap<&str, SectionId> = HashMap::new();
+    // Parents first: repeat passes until every section is placed (validation ruled out cycles).
+    let mut left: Vec<_> = cell.sections.iter().collect();
+    while !left.is_empty() {
+        let before = left.len();
+        let mut rest = Vec::new();
+        for s in left {
+            let parent = match &s.parent {
+                None => None,
+                Some((p, x)) => match ids.get(p.as_str()) {
+                    Some(&id) => Some((id, *x)),
+                    None => {
+                        rest.push(s);
+                        continue;
+                    }
+                },
+            };
+            let id = m
+                .add_frustum(
+                    kind_of(&s.kind),
+                    parent,
+                    s.length_um,
+                    s.diam_um,
+                    s.diam_end_um,
+                )
+                .and_then(|id| m.set_name(id, &s.name).map(|_| id))
+                .map_err(|e| err(model, &s.pos, format!("section `{}`: {e}", s.name)))?;
+            ids.insert(&s.name, id);
+        }
+        if rest.len() == before {
+            return Err(err(
+                model,
+                &cell.pos,
+                format!("cell `{}`: sections do not form one tree", cell.name),
+            ));
+        }
+        left = rest;
+    }
+    Ok(m)
+}
+
+fn nseg(
+    model: &Model,
+    cell: &CellSpec,
+    m: &Morphology,
+    params: &[CableParams],
+) -> Result<Vec<u32>, ModelErrors> {
+    let d = &cell.discretisation;
+    let fail =
+        |e: morpho_grow::MorphoError| err(model, &cell.pos, format!("cell `{}`: {e}", cell.name));
+    let base: Vec<u32> = if let Some(n) = d.nseg {
+        vec![n as u32; m.len()]
+    } else if let Some(dl) = d.d_lambda {
+        morpho_grow::nseg_d_lambda(m, params, dl, d.frequency_hz).map_err(fail)?
+    } else if let Some(max) = d.max_length_um {
+        morpho_grow::nseg_max_length(m, max).map_err(fail)?
+    } else {
+        vec![1; m.len()]
+    };
+    // A section's own nseg wins.
+    Ok(m.sections()
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            cell.sections
+                .iter()
+                .find(|o| o.name == s.name())
+                .and_then(|o| o.nseg)
+                .map_or(base[i], |n| n as u32)
+        })
+        .collect())
+}
+
+fn compile(
+    model: &Model,
+    name: &str,
+    pos: &Pos,
+    cache: &mut HashMap<String, Compiled>,
+) -> Result<Compiled, ModelErrors> {
+    if let Some(c) = cache.get(name) {
+        return Ok(c.clone());
+    }
+    let opts = CompileOptions {
+        use_tables: model.simulation.tables,
+    };
+    let names: Vec<&str> = library::SOURCES.iter().map(|(n, _)| *n).collect();
+    if !names.contains(&name) {
+        return Err(err(
+            model,
+            pos,
+            format!(
+                "unknown mechanism `{name}`; the library has {}",
+                names.join(", ")
+            ),
+        ));
+    }
+    let c = library::compile(name, opts).map_err(|e| err(model, pos, e.to_string()))?;
+    cache.insert(name.to_string(), c.clone());
+    Ok(c)
+}
+
+/// Parameter values checked against the mechanism's variables and units.
+fn parameters(
+    model: &Model,
+    mech: &Compiled,
+    given: &Parameters,
+) -> Result<Vec<(String, f64)>, ModelErrors> {
+    let ir = mech.mechanism();
+    let mut out = Vec::new();
+    for (name, p) in given {
+        let Some(var) = ir.variables.iter().find(|v| &v.name == name) else {
+            return Err(err(
+                model,
+                &p.pos,
+                format!("mechanism `{}` has no parameter `{name}`", ir.name),
+            ));
+        };
+        if let Some(unit) = &p.unit {
+            let declared = var.unit.as_deref().unwrap_or("1");
+            let norm = |u: &str| u.replace(['²'], "2").replace(' ', "");
+            if norm(unit) != norm(declared) {
+                return Err(err(
+                    model,
+                    &p.pos,
+                    format!("`{}.{name}` is in ({declared}); write the value in those units, found \"{unit}\"", ir.name),
+                ));
+            }
+        }
+        out.push((name.clone(), p.value));
+    }
+    Ok(out)
+}
+
+fn section_id(m: &Morphology, loc: &Location) -> Option<SectionId> {
+    m.find(&loc.section)
+}
+
+/// Builds and initialises the model.
+pub fn build(model: &Model) -> Result<Built, ModelErrors> {
+    // Geometry of every copy of every cell, concatenated.
+    let mut layouts = Vec::new();
+    let mut cable = Cable {
+        parent: vec![],
+        capacitance_nf: vec![],
+        axial_us: vec![],
+        area_um2: vec![],
+        diam_um: vec![],
+    };
+    for cell in &model.cells {
+        let morph = morphology(model, cell)?;
+        let params = CableParams::uniform(&morph, cell.ra_ohm_cm, cell.cm_uf_per_cm2);
+        let ns = nseg(model, cell, &morph, &params)?;
+        let disc = Discretisation::new(&morph, &ns, &params)
+            .map_err(|e| err(model, &cell.pos, format!("cell `{}`: {e}", cell.name)))?;
+        let mut offsets = Vec::new();
+        for _ in 0..cell.count {
+            let off = cable.parent.len();
+            offsets.push(off);
+            for node in disc.nodes() {
+                cable.parent.push(node.parent.map(|p| p as usize + off));
+                cable.capacitance_nf.push(node.capacitance_nf());
+                cable.axial_us.push(node.g_axial_us());
+                cable.area_um2.push(node.area_um2);
+                let d = morph.sections()[node.section.index()]
+                    .point_at(node.x)
+                    .map_or(0.0, |p| p.diam);
+                cable.diam_um.push(d);
+            }
+        }
+        layouts.push(CellLayout {
+            morph,
+            offsets,
+            disc,
+        });
+    }
+    let node_at =
+        |ci: usize, copy: usize, loc: &Location, pos: &Pos| -> Result<usize, ModelErrors> {
+            let l = &layouts[ci];
+            let sec = section_id(&l.morph, loc).ok_or_else(|| {
+                err(
+                    model,
+                    pos,
+                    format!(
+                        "cell `{}` has no section `{}`",
+                        model.cells[ci].name, loc.section
+                    ),
+                )
+            })?;
+            let n = l
+                .disc
+                .node_at(0, sec, loc.x)
+                .map_err(|e| err(model, pos, e.to_string()))?;
+            Ok(l.offsets[copy] + n as usize)
+        };
+    let cell_index = |name: &str| model.cells.iter().position(|c| c.name == name).unwrap_or(0);
+
+    let mut cache = HashMap::new();
+    let mut placements: Vec<Placement> = Vec::new();
+    // Density mechanisms: every non-zero-area node of the matching sections.
+    let mut density: HashMap<(usize, String), usize> = HashMap::new();
+    for (ci, cell) in model.cells.iter().enumerate() {
+        let l = &layouts[ci];
+        for ms in &cell.mechanisms {
+            let mech = compile(model, &ms.name, &ms.pos, &mut cache)?;
+            let params = parameters(model, &mech, &ms.parameters)?;
+            let mut nodes = Vec::new();
+            for &off in &l.offsets {
+                for (k, node) in l.disc.nodes().iter().enumerate() {
+                    let s = &l.morph.sections()[node.section.index()];
+                    let inside = ms
+                        .regions
+                        .iter()
+                        .any(|r| region_matches(r, s.name(), s.kind()));
+                    if inside && matches!(node.kind, NodeKind::Centre(_)) {
+                        nodes.push(off + k);
+                    }
+                }
+            }
+            density.insert((ci, ms.name.clone()), placements.len());
+            placements.push(Placement {
+                mechanism: mech,
+                nodes,
+                parameters: params,
+            });
+        }
+    }
+    // Synapses: one placement per (cell, synapse), instance = copy.
+    let mut synapse_placement: HashMap<(String, String), usize> = HashMap::new();
+    for (ci, cell) in model.cells.iter().enumerate() {
+        for syn in &cell.synapses {
+            let mech = compile(model, &syn.mechanism, &syn.pos, &mut cache)?;
+            let params = parameters(model, &mech, &syn.parameters)?;
+            let nodes = (0..cell.count)
+                .map(|copy| node_at(ci, copy, &syn.at, &syn.pos))
+                .collect::<Result<Vec<_>, _>>()?;
+            synapse_placement.insert((cell.name.clone(), syn.name.clone()), placements.len());
+            placements.push(Placement {
+                mechanism: mech,
+                nodes,
+                parameters: params,
+            });
+        }
+    }
+    // Stimuli.
+    for st in &model.stimuli {
+        let mech = compile(model, &st.mechanism, &st.pos, &mut cache)?;
+        let params = parameters(model, &mech, &st.parameters)?;
+        let Target::Location {
+            cell,
+            index,
+            location,
+        } = &st.at
+        else {
+            return Err(err(
+                model,
+                &st.pos,
+                "a stimulus goes on a location, not a synapse",
+            ));
+        };
+        let node = node_at(cell_index(cell), *index, location, &st.pos)?;
+        placements.push(Placement {
+            mechanism: mech,
+            nodes: vec![node],
+            parameters: params,
+        });
+    }
+    // Spike detectors: one per copy of every cell that is a connection source.
+    let mut detectors: Vec<Detector> = Vec::new();
+    let mut detector_cells: Vec<(String, usize)> = Vec::new();
+    for c in &model.connections {
+        let (cell, copy) = &c.source;
+        let d = match detector_cells
+            .iter()
+            .position(|x| x.0 == *cell && x.1 == *copy)
+        {
+            Some(d) => d,
+            None => {
+                let ci = cell_index(cell);
+                let spec = &model.cells[ci];
+                let loc = spec.spike_source.clone().unwrap_or_else(|| Location {
+                    section: layouts[ci]
+                        .morph
+                        .sections()
+                        .first()
+                        .map_or(String::new(), |s| s.name().to_string()),
+                    x: 0.5,
+                });
+                let node = node_at(ci, *copy, &loc, &c.pos)?;
+                detectors.push(Detector {
+                    node,
+                    threshold_mv: spec.spike_threshold_mv,
+                    targets: vec![],
+                });
+                detector_cells.push((cell.clone(), *copy));
+                detectors.len() - 1
+            }
+        };
+        let (tcell, tcopy, tsyn) = &c.target;
+        let p = *synapse_placement
+            .get(&(tcell.clone(), tsyn.clone()))
+            .ok_or_else(|| {
+                err(
+                    model,
+                    &c.pos,
+                    format!("no synapse `{tsyn}` on cell `{tcell}`"),
+                )
+            })?;
+        detectors[d]
+            .targets
+            .push((p, *tcopy, c.weight_us, c.delay_ms));
+    }
+    // Probes.
+    let mut probes = Vec::new();
+    let mut probe_headers = Vec::new();
+    for pr in &model.probes {
+        let (probe, unit) = match &pr.at {
+            Target::Location {
+                cell,
+                index,
+                location,
+            } => {
+                let ci = cell_index(cell);
+                let node = node_at(ci, *index, location, &pr.pos)?;
+                if pr.variable == "v" {
+                    (Probe::Voltage { node }, "mV".to_string())
+                } else {
+                    let Some((mech, var)) = pr.variable.split_once('.') else {
+                        return Err(err(
+                            model,
+                            &pr.pos,
+                            format!(
+                                "variable `{}`: expected `v` or `mechanism.variable`",
+                                pr.variable
+                            ),
+                        ));
+                    };
+                    let placement = *density.get(&(ci, mech.to_string())).ok_or_else(|| {
+                        err(
+                            model,
+                            &pr.pos,
+                            format!("mechanism `{mech}` is not inserted in cell `{cell}`"),
+                        )
+                    })?;
+                    let instance = placements[placement]
+                        .nodes
+                        .iter()
+                        .position(|&n| n == node)
+                        .ok_or_else(|| {
+                            err(
+                                model,
+                                &pr.pos,
+                                format!(
+                                    "mechanism `{mech}` is not present at `{}({})`",
+                                    location.section, location.x
+                                ),
+                            )
+                        })?;
+                    let unit = unit_of(&placements[placement].mechanism, var).ok_or_else(|| {
+                        err(
+                            model,
+                            &pr.pos,
+                            format!("mechanism `{mech}` has no variable `{var}`"),
+                        )
+                    })?;
+                    (
+                        Probe::Variable {
+                            placement,
+                            instance,
+                            name: var.to_string(),
+                            elem: 0,
+                        },
+                        unit,
+                    )
+                }
+            }
+            Target::Synapse {
+                cell,
+                index,
+                synapse,
+            } => {
+                let placement = synapse_placement[&(cell.clone(), synapse.clone())];
+                let unit =
+                    unit_of(&placements[placement].mechanism, &pr.variable).ok_or_else(|| {
+                        err(
+                            model,
+                            &pr.pos,
+                            format!("synapse `{synapse}` has no variable `{}`", pr.variable),
+                        )
+                    })?;
+                (
+                    Probe::Variable {
+                        placement,
+                        instance: *index,
+                        name: pr.variable.clone(),
+                        elem: 0,
+                    },
+                    unit,
+                )
+            }
+        };
+        probes.push(probe);
+        probe_headers.push(format!("{}_{}", pr.name, unit));
+    }
+    // Events.
+    let events: Vec<(usize, usize, f64, f64)> = model
+        .events
+        .iter()
+        .flat_map(|e| {
+            let p = synapse_placement
+                .get(&(e.cell.clone(), e.synapse.clone()))
+                .copied();
+            e.times_ms
+                .iter()
+                .filter_map(move |&t| p.map(|p| (p, e.index, t, e.weight_us)))
+        })
+        .collect();
+    let s = &model.simulation;
+    let method = match s.method {
+        Method::BackwardEuler => backend_cpu::Method::BackwardEuler,
+        Method::CrankNicolson => backend_cpu::Method::CrankNicolson,
+        Method::Exact => backend_cpu::Method::Exact,
+    };
+    let settings = Settings {
+        dt_ms: s.dt_ms,
+        celsius: s.celsius,
+        v_init_mv: s.v_init_mv,
+        method,
+    };
+    let compartments = cable.parent.len();
+    let top = Pos { line: 1, col: 1 };
+    let mut engine = Engine::new(&cable, placements, detectors, probes, settings)
+        .map_err(|e| err(model, &top, e.to_string()))?;
+    for (p, i, t, w) in events {
+        engine
+            .add_event(p, i, t, w)
+            .map_err(|e| err(model, &top, e.to_string()))?;
+    }
+    Ok(Built {
+        engine,
+        tstop_ms: s.tstop_ms,
+        probe_headers,
+        detector_cells,
+        compartments,
+    })
+}
+
+fn unit_of(mech: &Compiled, var: &str) -> Option<String> {
+    let v = mech.mechanism().variables.iter().find(|v| v.name == var)?;
+    Some(
+        v.unit
+            .clone()
+            .unwrap_or_else(|| "1".into())
+            .replace('/', "_per_"),
+    )
+}
+
+/// Writes the traces as CSV: `t_ms` first, then one column per probe (`name_unit`).
+pub fn write_traces(path: &Path, headers: &[String], rec: &Recording) -> std::io::Result<()> {
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
+    write!(w, "t_ms")?;
+    for h in headers {
+        write!(w, ",{}", h.replace(',', ";"))?;
+    }
+    writeln!(w)?;
+    for (k, t) in rec.t_ms.iter().enumerate() {
+        write!(w, "{}", round_t(*t))?;
+        for s in &rec.series {
+            write!(w, ",{}", s[k])?;
+        }
+        writeln!(w)?;
+    }
+    w.flush()
+}
+
+/// Writes the spikes as CSV: `cell,index,t_ms`.
+pub fn write_spikes(
+    path: &Path,
+    cells: &[(String, usize)],
+    rec: &Recording,
+) -> std::io::Result<()> {
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(w, "cell,index,t_ms")?;
+    for &(d, t) in &rec.spikes {
+        if let Some((c, i)) = cells.get(d) {
+            writeln!(w, "{c},{i},{t}")?;
+        }
+    }
+    w.flush()
+}
+
+/// Times accumulate rounding (k·dt); print them as the step grid does.
+fn round_t(t: f64) -> f64 {
+    (t * 1e9).round() / 1e9
+}

@@ -1,0 +1,113 @@
+//! `neuwon run`: output files and their headers, and bad input answered with a located error,
+//! exit status 1 and no output files.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn neuwon() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_neuwon"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("neuwon-run-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn run_writes_traces_and_spikes_with_units_in_headers() {
+    let out = scratch("ok");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/ball_and_stick_syn.toml");
+    let o = neuwon()
+        .arg("run")
+        .arg(&example)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        summary.starts_with("ball_and_stick_syn: 25 compartments, 2400 steps"),
+        "{summary}"
+    );
+    let traces = std::fs::read_to_string(out.join("traces.csv")).unwrap();
+    let mut lines = traces.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "t_ms,v_soma_mV,v_dend0.5_mV,v_dend_syn_mV,i_syn_nA,g_syn_uS"
+    );
+    assert_eq!(lines.next().unwrap(), "0,-65,-65,-65,0,0");
+    assert_eq!(traces.lines().count(), 2402);
+    assert_eq!(
+        std::fs::read_to_string(out.join("spikes.csv")).unwrap(),
+        "cell,index,t_ms\n"
+    );
+}
+
+fn bad(name: &str, model: &str) -> (String, PathBuf) {
+    let dir = scratch(name);
+    let file = dir.join("m.toml");
+    std::fs::write(&file, model).unwrap();
+    let out = dir.join("out");
+    let o = neuwon()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!out.join("traces.csv").exists() && !out.join("spikes.csv").exists());
+    (String::from_utf8_lossy(&o.stderr).into_owned(), file)
+}
+
+const BASE: &str = "[simulation]\ntstop = 1\n\n[[cell]]\nname = \"c\"\n\n[[cell.section]]\nname = \"soma\"\nlength = 20\ndiam = 20\n\n";
+
+#[test]
+fn unknown_mechanisms_parameters_and_units_are_located_errors() {
+    let (e, f) = bad(
+        "mech",
+        &format!("{BASE}[[cell.mechanism]]\nname = \"hhh\"\n"),
+    );
+    assert_eq!(
+        e.trim(),
+        format!("{}:12:1: error: unknown mechanism `hhh`; the library has hh, pas, IClamp, SEClamp, ExpSyn, Exp2Syn", f.display())
+    );
+    let (e, f) = bad(
+        "param",
+        &format!("{BASE}[[cell.mechanism]]\nname = \"hh\"\nparameters = {{ gnabarr = 0.1 }}\n"),
+    );
+    assert_eq!(
+        e.trim(),
+        format!(
+            "{}:14:26: error: mechanism `hh` has no parameter `gnabarr`",
+            f.display()
+        )
+    );
+    let (e, f) = bad(
+        "unit",
+        &format!(
+            "{BASE}[[cell.mechanism]]\nname = \"pas\"\nparameters = {{ g = \"1e-4 mS/cm2\" }}\n"
+        ),
+    );
+    assert_eq!(
+        e.trim(),
+        format!("{}:14:20: error: `pas.g` is in (S/cm2); write the value in those units, found \"mS/cm2\"", f.display())
+    );
+    let (e, _) = bad(
+        "loc",
+        &format!("{BASE}[[stimulus]]\nmechanism = \"IClamp\"\nat = \"dend(0.5)\"\n"),
+    );
+    assert!(e.contains("no section `dend`"), "{e}");
+    let (e, _) = bad("syntax", "[simulation\n");
+    assert!(e.contains("m.toml:1:"), "{e}");
+}

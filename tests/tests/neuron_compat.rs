@@ -127,3 +127,22 @@ fn ring10_spikes_match_neuron() {
     println!("ring10: 32 spikes, max |Δt| = {worst:.2e} ms");
     assert!(worst < 1e-6, "max spike time difference {worst} ms");
 }
+
+#[test]
+fn passive_y_dc_values_match_cable_theory() {
+    // shared/reference/passive_y/model.md: analytic steady-state depolarisation for 0.05 nA at
+    // the c1 tip (sealed-end cable theory); the step is on for 100 ms = 10 τm, so at
+    // t = 105 ms the model sits within e^-10 of DC.
+    let (_, rec) = run("passive_y.toml");
+    let k = rec
+        .t_ms
+        .iter()
+        .position(|&t| (t - 105.0).abs() < 1e-9)
+        .unwrap();
+    let analytic = [22.26497, 23.16152, 31.42972, 16.75790]; // trunk x=0, branch point, c1 tip, c2 tip
+    for (p, dv) in analytic.iter().enumerate() {
+        let ours = rec.series[p][k] + 65.0;
+        println!("passive_y DC, probe {p}: {ours:.5} mV vs analytic {dv:.5} mV");
+        assert!((ours - dv).abs() < 0.01, "probe {p}: {ours} vs {dv}");
+    }
+}

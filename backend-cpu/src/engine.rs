@@ -2,9 +2,9 @@
 //! probes, stepped in NEURON's fixed-step order (see the crate documentation for the phase
 //! order) with the cable solved by [`integrate::Hines`].
 //!
-//! Status: backward Euler only. Crank–Nicolson with NEURON's staggered states and the exact
-//! propagator (which needs the zero-area nodes eliminated first) are refused with
-//! [`Error::Engine`] until they are built. Single-threaded.
+//! Status: backward Euler (NEURON's default) and Crank–Nicolson (NEURON's `secondorder = 2`).
+//! The exact propagator (which needs the zero-area nodes eliminated first) is refused with
+//! [`Error::Engine`] until it is built. Single-threaded.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -47,7 +47,7 @@ pub struct Placement {
 pub enum Method {
     /// NEURON's default: backward Euler for v, then the states with the new v.
     BackwardEuler,
-    /// Crank–Nicolson with staggered states (NEURON's `secondorder = 2`): not built yet.
+    /// Crank–Nicolson for v, states advanced with the new v (NEURON's `secondorder = 2`).
     CrankNicolson,
     /// NEUWON's exact propagator: not built yet in the engine.
     Exact,
@@ -204,15 +204,11 @@ impl Engine {
         settings: Settings,
     ) -> Result<Engine> {
         match settings.method {
-            Method::BackwardEuler => {}
-            Method::CrankNicolson => {
-                return Err(Error::Engine(
-                    "Crank–Nicolson with staggered states is not built yet in the engine; use backward Euler".into(),
-                ))
-            }
+            Method::BackwardEuler | Method::CrankNicolson => {}
             Method::Exact => {
                 return Err(Error::Engine(
-                    "the exact propagator is not built yet in the engine; use backward Euler".into(),
+                    "the exact propagator is not built yet in the engine; use backward Euler"
+                        .into(),
                 ))
             }
         }
@@ -542,8 +538,14 @@ impl Engine {
             self.j[k] = self.g[k] * self.v[k] - self.i[k];
         }
         // 3. Cable.
-        self.hines
-            .step(Scheme::BackwardEuler, dt, &mut self.v, &self.g, &self.j)?;
+        let scheme = match s.method {
+            Method::CrankNicolson => Scheme::CrankNicolson,
+            _ => Scheme::BackwardEuler,
+        };
+        // Crank–Nicolson as NEURON's `secondorder = 2`: v at t + dt from the half backward-Euler
+        // step and extrapolation; the states then advance with the new v, as for backward Euler
+        // (reproduces NEURON's so2 hh_soma run to its printed precision).
+        self.hines.step(scheme, dt, &mut self.v, &self.g, &self.j)?;
         // 4. States with v_{n+1}, ions, watches.
         let env = Env {
             t: t + dt,

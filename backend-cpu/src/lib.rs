@@ -12,9 +12,9 @@
 //! `morpho-grow`'s discretisation), placements of mechanisms and point processes, an event
 //! queue (timed events, `net_send`/`net_move`, connections from spike detectors with delays),
 //! spike detection with the crossing time interpolated in the step, and probes; the cable is
-//! solved by `integrate`'s Hines solver. Backward Euler only (Crank–Nicolson with staggered
-//! states and the exact propagator are refused as not built yet); single-threaded; output
-//! events of artificial cells are not routed yet.
+//! solved by `integrate`'s Hines solver, with backward Euler (NEURON's default) or
+//! Crank–Nicolson (NEURON's `secondorder = 2`). The exact propagator is refused as not built
+//! yet in the engine; single-threaded; output events of artificial cells are not routed yet.
 //!
 //! Goals, in order: NEURON's results (the `conformance` tests compare with NEURON 9.0.2's
 //! recorded runs of the corpus); no panics and typed errors ([`Error`]), an unsupported construct

@@ -146,3 +146,53 @@ fn passive_y_dc_values_match_cable_theory() {
         assert!((ours - dv).abs() < 0.01, "probe {p}: {ours} vs {dv}");
     }
 }
+
+/// Runs an example with Crank–Nicolson (NEURON's `secondorder = 2`).
+fn run_cn(example: &str) -> backend_cpu::Recording {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples")
+        .join(example);
+    let mut model = Model::load(&path).unwrap();
+    model.simulation.method = neuwon::model::Method::CrankNicolson;
+    let mut built = build(&model).unwrap();
+    built.engine.run(built.tstop_ms, |_| {}).unwrap()
+}
+
+/// Upward 0 mV crossings, linearly interpolated between samples (the references' rule).
+fn crossings(t: &[f64], v: &[f64]) -> Vec<f64> {
+    (1..v.len())
+        .filter(|&k| v[k - 1] < 0.0 && v[k] >= 0.0)
+        .map(|k| t[k - 1] + (t[k] - t[k - 1]) * (0.0 - v[k - 1]) / (v[k] - v[k - 1]))
+        .collect()
+}
+
+#[test]
+fn crank_nicolson_matches_neurons_secondorder_2() {
+    let rec = run_cn("hh_soma.toml");
+    let (_, rows) = csv("hh_soma_neuron_so2_dt0.025.csv");
+    let d = max_diff(&rec, 0, &rows, 1);
+    println!("hh_soma Crank–Nicolson vs NEURON secondorder=2: max |Δv| = {d:.2e} mV");
+    assert!(d < TOL_MV, "{d}");
+}
+
+#[test]
+fn crank_nicolson_spike_times_are_30x_closer_to_converged_than_neurons_default() {
+    // shared/reference/hh_soma/hh_soma_spikes.csv: CVODE 1e-9 (converged, table rates) and
+    // NEURON's default (dt 0.025, backward Euler).
+    let converged = [6.443436148, 19.314361502, 31.790046598, 44.243183650];
+    let neuron_default = [6.460698729, 19.397084015, 31.935222459, 44.450709825];
+    let rec = run_cn("hh_soma.toml");
+    let ours = crossings(&rec.t_ms, &rec.series[0]);
+    assert_eq!(ours.len(), 4);
+    for k in 0..4 {
+        let (e_ours, e_neuron) = (
+            (ours[k] - converged[k]).abs(),
+            (neuron_default[k] - converged[k]).abs(),
+        );
+        println!("hh_soma spike {k}: CN off by {e_ours:.4} ms, NEURON default by {e_neuron:.4} ms");
+        assert!(
+            4.0 * e_ours <= e_neuron,
+            "spike {k}: {e_ours} vs {e_neuron}"
+        );
+    }
+}

@@ -12,8 +12,7 @@
 //!   and writes the outputs; `neuwon run MODEL.toml [--out DIR]` writes `traces.csv` (`t_ms`
 //!   first, units in every header) and `spikes.csv`, and prints a one-line summary.
 //!
-//! Planned: the Rust builder, PNG plots, user `.mod` files in model files, `neuwon grow`,
-//! `neuwon reduce`, `neuwon demo`.
+//! Planned: the Rust builder, PNG plots, `neuwon grow`, `neuwon reduce`, `neuwon demo`.
 //!
 //! ```
 //! use neuwon::model::Model;

@@ -3,8 +3,8 @@
 //! `t_ms` first and units in every header, spike times).
 //!
 //! Status: inline sections and SWC morphologies; the shipped mechanism library (`hh`, `pas`,
-//! `IClamp`, `SEClamp`, `ExpSyn`, `Exp2Syn`); backward Euler. User `.mod` files, PNG plots and
-//! the other integration methods are not wired yet.
+//! `IClamp`, `SEClamp`, `ExpSyn`, `Exp2Syn`) and the model's own `mod_files`; backward Euler
+//! and Crank–Nicolson. PNG plots and the exact propagator are not wired yet.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -168,7 +168,7 @@ fn compile(
             model,
             pos,
             format!(
-                "unknown mechanism `{name}`; the library has {}",
+                "unknown mechanism `{name}`; the library has {}, and `mod_files` can add more",
                 names.join(", ")
             ),
         ));
@@ -274,6 +274,36 @@ pub fn build(model: &Model) -> Result<Built, ModelErrors> {
     let cell_index = |name: &str| model.cells.iter().position(|c| c.name == name).unwrap_or(0);
 
     let mut cache = HashMap::new();
+    // The model's own .mod files, compiled with no C compiler; they take precedence over the
+    // shipped library.
+    for (path, pos) in &model.mod_files {
+        let mut opts = nmodl::Options::default();
+        opts.lower.use_tables = model.simulation.tables;
+        let (sources, out) = nmodl::compile_file(path, &opts)
+            .map_err(|e| err(model, pos, format!("cannot read `{}`: {e}", path.display())))?;
+        let mech = match out.mechanism {
+            Some(m) if out.error_count() == 0 => m,
+            _ => {
+                return Err(err(
+                    model,
+                    pos,
+                    format!(
+                        "`{}` does not compile:\n{}",
+                        path.display(),
+                        sources.render_all(&out.diagnostics).trim_end()
+                    ),
+                ))
+            }
+        };
+        let compiled = Compiled::new(
+            &mech,
+            CompileOptions {
+                use_tables: model.simulation.tables,
+            },
+        )
+        .map_err(|e| err(model, pos, format!("`{}`: {e}", path.display())))?;
+        cache.insert(mech.name.clone(), compiled);
+    }
     let mut placements: Vec<Placement> = Vec::new();
     // Density mechanisms: every non-zero-area node of the matching sections.
     let mut density: HashMap<(usize, String), usize> = HashMap::new();

@@ -80,7 +80,7 @@ fn unknown_mechanisms_parameters_and_units_are_located_errors() {
     );
     assert_eq!(
         e.trim(),
-        format!("{}:12:1: error: unknown mechanism `hhh`; the library has hh, pas, IClamp, SEClamp, ExpSyn, Exp2Syn", f.display())
+        format!("{}:12:1: error: unknown mechanism `hhh`; the library has hh, pas, IClamp, SEClamp, ExpSyn, Exp2Syn, and `mod_files` can add more", f.display())
     );
     let (e, f) = bad(
         "param",
@@ -110,4 +110,62 @@ fn unknown_mechanisms_parameters_and_units_are_located_errors() {
     assert!(e.contains("no section `dend`"), "{e}");
     let (e, _) = bad("syntax", "[simulation\n");
     assert!(e.contains("m.toml:1:"), "{e}");
+}
+
+/// A leak written by the user, equal to `pas`.
+const LEAK: &str = "NEURON { SUFFIX myleak NONSPECIFIC_CURRENT i RANGE g, e }
+UNITS { (mV) = (millivolt) (mA) = (milliamp) }
+PARAMETER { g = 0.001 (S/cm2) e = -70 (mV) }
+ASSIGNED { v (mV) i (mA/cm2) }
+BREAKPOINT { i = g*(v - e) }
+";
+
+fn traces(dir: &Path, model: &str) -> String {
+    let file = dir.join("m.toml");
+    std::fs::write(&file, model).unwrap();
+    let out = dir.join("out");
+    let o = neuwon()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::read_to_string(out.join("traces.csv")).unwrap()
+}
+
+#[test]
+fn user_mod_files_run_without_a_c_compiler() {
+    let dir = scratch("modfile");
+    std::fs::write(dir.join("leak.mod"), LEAK).unwrap();
+    let model = |mech: &str, files: &str| {
+        format!("{files}{BASE}[[cell.mechanism]]\nname = \"{mech}\"\nparameters = {{ g = 1e-4, e = -70 }}\n\n[[stimulus]]\nmechanism = \"IClamp\"\nat = \"soma(0.5)\"\nparameters = {{ del = 0.1, dur = 0.5, amp = 0.1 }}\n\n[[probe]]\nname = \"v\"\nat = \"soma(0.5)\"\n")
+    };
+    let ours = traces(&dir, &model("myleak", "mod_files = [\"leak.mod\"]\n"));
+    let shipped = traces(&dir, &model("pas", ""));
+    assert_eq!(ours, shipped);
+    assert!(ours.lines().nth(20).unwrap() != "0.5,-65");
+}
+
+#[test]
+fn a_mod_file_that_does_not_compile_is_reported_with_its_own_location() {
+    let dir = scratch("badmod");
+    std::fs::write(
+        dir.join("bad.mod"),
+        LEAK.replace("i = g*(v - e)", "i = g*(v - e"),
+    )
+    .unwrap();
+    let (e, f) = bad(
+        "badmod2",
+        &format!(
+            "mod_files = [\"{}\"]\n{BASE}",
+            dir.join("bad.mod").display()
+        ),
+    );
+    assert!(
+        e.starts_with(&format!("{}:1:14: error: `", f.display())),
+        "{e}"
+    );
+    assert!(e.contains("bad.mod:5:"), "{e}");
 }

@@ -270,6 +270,8 @@ pub struct Model {
     pub file: PathBuf,
     /// Title.
     pub title: Option<String>,
+    /// NMODL files to compile (paths relative to the model file), with where each is named.
+    pub mod_files: Vec<(PathBuf, Pos)>,
     /// Run settings.
     pub simulation: Simulation,
     /// Cell templates.
@@ -554,9 +556,23 @@ impl Checker<'_> {
                 });
             }
         }
+        let mod_files = raw
+            .mod_files
+            .iter()
+            .map(|f| {
+                let p = PathBuf::from(f.get_ref());
+                let p = if p.is_relative() {
+                    self.file.parent().unwrap_or(Path::new(".")).join(p)
+                } else {
+                    p
+                };
+                (p, self.at(f))
+            })
+            .collect();
         Model {
             file: self.file.to_path_buf(),
             title: raw.title,
+            mod_files,
             simulation,
             cells,
             stimuli,

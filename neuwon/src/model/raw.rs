@@ -14,6 +14,8 @@ pub(crate) type Params = BTreeMap<String, S<RawQuantity>>;
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawModel {
     pub title: Option<String>,
+    #[serde(default)]
+    pub mod_files: Vec<S<String>>,
     pub simulation: S<RawSimulation>,
     #[serde(default)]
     pub cell: Vec<S<RawCell>>,

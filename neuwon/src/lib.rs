@@ -10,9 +10,10 @@
 //!   located errors.
 //! - [`run`]: builds a model file into `backend-cpu`'s engine (geometry through `morpho-grow`)
 //!   and writes the outputs; `neuwon run MODEL.toml [--out DIR]` writes `traces.csv` (`t_ms`
-//!   first, units in every header) and `spikes.csv`, and prints a one-line summary.
+//!   first, units in every header), `traces.png` ([`plot`]) and `spikes.csv`, and prints a
+//!   one-line summary.
 //!
-//! Planned: the Rust builder, PNG plots, `neuwon grow`, `neuwon reduce`, `neuwon demo`.
+//! Planned: the Rust builder, `neuwon grow`, `neuwon reduce`, `neuwon demo`.
 //!
 //! ```
 //! use neuwon::model::Model;
@@ -42,4 +43,5 @@
 //! ```
 
 pub mod model;
+pub mod plot;
 pub mod run;

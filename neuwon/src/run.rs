@@ -4,7 +4,7 @@
 //!
 //! Status: inline sections and SWC morphologies; the shipped mechanism library (`hh`, `pas`,
 //! `IClamp`, `SEClamp`, `ExpSyn`, `Exp2Syn`) and the model's own `mod_files`; backward Euler
-//! and Crank–Nicolson. PNG plots and the exact propagator are not wired yet.
+//! and Crank–Nicolson. The exact propagator is not wired yet.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -26,8 +26,12 @@ pub struct Built {
     pub engine: Engine,
     /// Simulated time, ms.
     pub tstop_ms: f64,
-    /// CSV header of each probe (name and unit).
+    /// CSV header of each probe (`name_unit`).
     pub probe_headers: Vec<String>,
+    /// Name of each probe.
+    pub probe_names: Vec<String>,
+    /// Unit of each probe (as the mechanism declares it; `mV` for voltages).
+    pub probe_units: Vec<String>,
     /// (cell, copy) of each spike detector.
     pub detector_cells: Vec<(String, usize)>,
     /// Number of compartments.
@@ -373,37 +377,35 @@ pub fn build(model: &Model) -> Result<Built, ModelErrors> {
             parameters: params,
         });
     }
-    // Spike detectors: one per copy of every cell that is a connection source.
+    // Spike detectors: one per copy of every cell, at its spike source (default: the centre
+    // of its first section); connections add targets to their source's detector.
     let mut detectors: Vec<Detector> = Vec::new();
     let mut detector_cells: Vec<(String, usize)> = Vec::new();
+    for (ci, spec) in model.cells.iter().enumerate() {
+        let loc = spec.spike_source.clone().unwrap_or_else(|| Location {
+            section: layouts[ci]
+                .morph
+                .sections()
+                .first()
+                .map_or(String::new(), |s| s.name().to_string()),
+            x: 0.5,
+        });
+        for copy in 0..spec.count {
+            let node = node_at(ci, copy, &loc, &spec.pos)?;
+            detectors.push(Detector {
+                node,
+                threshold_mv: spec.spike_threshold_mv,
+                targets: vec![],
+            });
+            detector_cells.push((spec.name.clone(), copy));
+        }
+    }
     for c in &model.connections {
         let (cell, copy) = &c.source;
-        let d = match detector_cells
+        let d = detector_cells
             .iter()
             .position(|x| x.0 == *cell && x.1 == *copy)
-        {
-            Some(d) => d,
-            None => {
-                let ci = cell_index(cell);
-                let spec = &model.cells[ci];
-                let loc = spec.spike_source.clone().unwrap_or_else(|| Location {
-                    section: layouts[ci]
-                        .morph
-                        .sections()
-                        .first()
-                        .map_or(String::new(), |s| s.name().to_string()),
-                    x: 0.5,
-                });
-                let node = node_at(ci, *copy, &loc, &c.pos)?;
-                detectors.push(Detector {
-                    node,
-                    threshold_mv: spec.spike_threshold_mv,
-                    targets: vec![],
-                });
-                detector_cells.push((cell.clone(), *copy));
-                detectors.len() - 1
-            }
-        };
+            .ok_or_else(|| err(model, &c.pos, format!("no cell copy `{cell}[{copy}]`")))?;
         let (tcell, tcopy, tsyn) = &c.target;
         let p = *synapse_placement
             .get(&(tcell.clone(), tsyn.clone()))
@@ -421,6 +423,8 @@ pub fn build(model: &Model) -> Result<Built, ModelErrors> {
     // Probes.
     let mut probes = Vec::new();
     let mut probe_headers = Vec::new();
+    let mut probe_names = Vec::new();
+    let mut probe_units = Vec::new();
     for pr in &model.probes {
         let (probe, unit) = match &pr.at {
             Target::Location {
@@ -508,7 +512,9 @@ pub fn build(model: &Model) -> Result<Built, ModelErrors> {
             }
         };
         probes.push(probe);
-        probe_headers.push(format!("{}_{}", pr.name, unit));
+        probe_headers.push(format!("{}_{}", pr.name, unit.replace('/', "_per_")));
+        probe_names.push(pr.name.clone());
+        probe_units.push(unit);
     }
     // Events.
     let events: Vec<(usize, usize, f64, f64)> = model
@@ -548,6 +554,8 @@ pub fn build(model: &Model) -> Result<Built, ModelErrors> {
         engine,
         tstop_ms: s.tstop_ms,
         probe_headers,
+        probe_names,
+        probe_units,
         detector_cells,
         compartments,
     })
@@ -555,12 +563,7 @@ pub fn build(model: &Model) -> Result<Built, ModelErrors> {
 
 fn unit_of(mech: &Compiled, var: &str) -> Option<String> {
     let v = mech.mechanism().variables.iter().find(|v| v.name == var)?;
-    Some(
-        v.unit
-            .clone()
-            .unwrap_or_else(|| "1".into())
-            .replace('/', "_per_"),
-    )
+    Some(v.unit.clone().unwrap_or_else(|| "1".into()))
 }
 
 /// Writes the traces as CSV: `t_ms` first, then one column per probe (`name_unit`).

@@ -42,10 +42,20 @@ fn run_writes_traces_and_spikes_with_units_in_headers() {
     );
     assert_eq!(lines.next().unwrap(), "0,-65,-65,-65,0,0");
     assert_eq!(traces.lines().count(), 2402);
-    assert_eq!(
-        std::fs::read_to_string(out.join("spikes.csv")).unwrap(),
-        "cell,index,t_ms\n"
+    // Two somatic spikes (NEURON's default run: 10.793581 and 34.029147 ms).
+    let spikes = std::fs::read_to_string(out.join("spikes.csv")).unwrap();
+    assert!(spikes.starts_with("cell,index,t_ms\nbs,0,"), "{spikes}");
+    let t: Vec<f64> = spikes
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(t.len(), 2);
+    assert!(
+        (t[0] - 10.793581).abs() < 1e-5 && (t[1] - 34.029147).abs() < 1e-5,
+        "{t:?}"
     );
+    assert!(std::fs::metadata(out.join("traces.png")).unwrap().len() > 10_000);
 }
 
 fn bad(name: &str, model: &str) -> (String, PathBuf) {

@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::Args;
 
 use neuwon::model::Model;
+use neuwon::plot::{plot_png, Trace};
 use neuwon::run::{build, write_spikes, write_traces};
 
 /// Arguments of `neuwon run`.
@@ -27,7 +28,11 @@ fn write_atomically(
     path: &Path,
     write: impl FnOnce(&Path) -> std::io::Result<()>,
 ) -> anyhow::Result<()> {
-    let tmp = path.with_extension("partial");
+    // Same folder and extension (the PNG encoder goes by the extension).
+    let name = path
+        .file_name()
+        .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!("partial-{name}"));
     write(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path)
         .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
@@ -77,14 +82,29 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let spikes = out.join("spikes.csv");
     write_atomically(&traces, |p| write_traces(p, &built.probe_headers, &rec))?;
     write_atomically(&spikes, |p| write_spikes(p, &built.detector_cells, &rec))?;
+    let plot = out.join("traces.png");
+    if !rec.series.is_empty() {
+        let traces: Vec<Trace> = (0..rec.series.len())
+            .map(|k| Trace {
+                name: &built.probe_names[k],
+                unit: &built.probe_units[k],
+                values: &rec.series[k],
+            })
+            .collect();
+        let title = model.title.clone().unwrap_or_else(|| stem.clone());
+        write_atomically(&plot, |p| {
+            plot_png(p, &title, &rec.t_ms, &traces).map_err(std::io::Error::other)
+        })?;
+    }
     let steps = rec.t_ms.len().saturating_sub(1);
     let per = wall * 1e9 / (steps.max(1) as f64 * built.compartments.max(1) as f64);
     println!(
-        "{stem}: {} compartments, {steps} steps, {wall:.3} s wall, {per:.1} ns per compartment-step, {} spikes; wrote {} and {}",
+        "{stem}: {} compartments, {steps} steps, {wall:.3} s wall, {per:.1} ns per compartment-step, {} spikes; wrote {}, {} and {}",
         built.compartments,
         rec.spikes.len(),
         traces.display(),
-        spikes.display()
+        spikes.display(),
+        plot.display()
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -38,6 +38,11 @@ pub struct Built {
     pub compartments: usize,
 }
 
+/// Most compartments a model may have (about 10 GB of state at the limit).
+const MAX_COMPARTMENTS: u64 = 50_000_000;
+/// Most recorded values (probes × samples) kept in memory: 8 GB of f64.
+const MAX_SAMPLES: f64 = 1e9;
+
 struct CellLayout {
     morph: Morphology,
     /// Node offset of each copy in the global cable.
@@ -233,6 +238,22 @@ pub fn build(model: &Model) -> Result<Built, ModelErrors> {
         let morph = morphology(model, cell)?;
         let params = CableParams::uniform(&morph, cell.ra_ohm_cm, cell.cm_uf_per_cm2);
         let ns = nseg(model, cell, &morph, &params)?;
+        // Refuse sizes that would exhaust memory instead of crashing (nodes: nseg + 1 per
+        // section, plus a root end node).
+        let per_copy: u64 = ns.iter().map(|&n| u64::from(n) + 1).sum::<u64>() + 1;
+        let total = per_copy
+            .saturating_mul(cell.count as u64)
+            .saturating_add(cable.parent.len() as u64);
+        if total > MAX_COMPARTMENTS {
+            return Err(err(
+                model,
+                &cell.pos,
+                format!(
+                    "cell `{}`: {total} compartments in all is more than this build handles ({MAX_COMPARTMENTS}); lower nseg, d_lambda precision or count",
+                    cell.name
+                ),
+            ));
+        }
         let disc = Discretisation::new(&morph, &ns, &params)
             .map_err(|e| err(model, &cell.pos, format!("cell `{}`: {e}", cell.name)))?;
         let mut offsets = Vec::new();
@@ -535,6 +556,18 @@ pub fn build(model: &Model) -> Result<Built, ModelErrors> {
         Method::CrankNicolson => backend_cpu::Method::CrankNicolson,
         Method::Exact => backend_cpu::Method::Exact,
     };
+    let steps = (s.tstop_ms / s.dt_ms).ceil();
+    let samples = (steps + 1.0) * (model.probes.len() as f64 + 1.0);
+    if samples > MAX_SAMPLES {
+        return Err(err(
+            model,
+            &Pos { line: 1, col: 1 },
+            format!(
+                "{steps} steps × {} probes would record {samples:.3e} values, more than {MAX_SAMPLES:.0e}; raise dt, shorten tstop or record less",
+                model.probes.len()
+            ),
+        ));
+    }
     let settings = Settings {
         dt_ms: s.dt_ms,
         celsius: s.celsius,

@@ -179,3 +179,23 @@ fn a_mod_file_that_does_not_compile_is_reported_with_its_own_location() {
     );
     assert!(e.contains("bad.mod:5:"), "{e}");
 }
+
+#[test]
+fn sizes_that_would_exhaust_memory_are_refused() {
+    let (e, _) = bad(
+        "huge-nseg",
+        &BASE.replace("diam = 20\n", "diam = 20\nnseg = 2000000000\n"),
+    );
+    assert!(
+        e.contains("compartments in all is more than this build handles"),
+        "{e}"
+    );
+    let (e, _) = bad(
+        "huge-steps",
+        &format!(
+            "{}[[probe]]\nat = \"soma(0.5)\"\n",
+            BASE.replace("tstop = 1", "tstop = 1e9\ndt = 1e-3")
+        ),
+    );
+    assert!(e.contains("would record"), "{e}");
+}

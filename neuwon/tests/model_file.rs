@@ -213,3 +213,59 @@ proptest! {
         let _ = Model::parse(&text, Path::new("fuzz.toml"));
     }
 }
+
+/// Replaces the `k`-th number in the text with `value`.
+fn replace_number(text: &str, k: usize, value: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut starts = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let at_number = (bytes[i].is_ascii_digit() || bytes[i] == b'-')
+            && (i == 0
+                || !(bytes[i - 1].is_ascii_alphanumeric()
+                    || bytes[i - 1] == b'_'
+                    || bytes[i - 1] == b'.'));
+        if at_number {
+            let mut j = i + 1;
+            while j < bytes.len()
+                && (bytes[j].is_ascii_digit() || matches!(bytes[j], b'.' | b'e' | b'-'))
+            {
+                j += 1;
+            }
+            starts.push((i, j));
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    if starts.is_empty() {
+        return text.to_string();
+    }
+    let (a, b) = starts[k % starts.len()];
+    format!("{}{}{}", &text[..a], value, &text[b..])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Numbers replaced by odd values (0, negatives, huge, tiny, non-integers) either fail
+    /// validation or build, never panic; a built model runs one step without panicking.
+    #[test]
+    fn odd_numbers_never_panic_in_build(
+        which in 0..5usize,
+        edits in proptest::collection::vec((any::<usize>(), prop::sample::select(vec![
+            "0", "-1", "1e30", "1e-30", "0.5", "3", "2.5", "-0.0", "1e6", "7",
+        ])), 1..4),
+    ) {
+        let names = ["hh_soma", "hh_axon", "passive_y", "ball_and_stick_syn", "ring10"];
+        let mut text = std::fs::read_to_string(examples().join(format!("{}.toml", names[which]))).unwrap();
+        for (k, v) in edits {
+            text = replace_number(&text, k, v);
+        }
+        if let Ok(model) = Model::parse(&text, &examples().join("fuzz.toml")) {
+            if let Ok(mut built) = neuwon::run::build(&model) {
+                let _ = built.engine.step();
+            }
+        }
+    }
+}

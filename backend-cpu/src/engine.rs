@@ -4,7 +4,8 @@
 //!
 //! Status: backward Euler (NEURON's default) and Crank–Nicolson (NEURON's `secondorder = 2`).
 //! The exact propagator (which needs the zero-area nodes eliminated first) is refused with
-//! [`Error::Engine`] until it is built. Single-threaded.
+//! [`Error::Engine`] until it is built. An [`Engine`] is one block of whole cells; a
+//! [`Network`] steps blocks in parallel (rayon) and routes spikes between them.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -101,8 +102,23 @@ pub struct Detector {
     pub node: usize,
     /// Threshold, mV (upward crossing).
     pub threshold_mv: f64,
-    /// (placement, instance, weight µS, delay ms) of each target synapse.
-    pub targets: Vec<(usize, usize, f64, f64)>,
+    /// Where its spikes go.
+    pub targets: Vec<SpikeTarget>,
+}
+
+/// A synapse that receives a detector's spikes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SpikeTarget {
+    /// Block (engine) of the target in a [`Network`]; 0 for a single engine.
+    pub block: usize,
+    /// Placement index in that block.
+    pub placement: usize,
+    /// Instance within the placement.
+    pub instance: usize,
+    /// Weight (µS for the shipped synapses).
+    pub weight: f64,
+    /// Delay, ms (> 0; at least dt across blocks).
+    pub delay_ms: f64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -181,6 +197,10 @@ pub struct Engine {
     settings: Settings,
     t: f64,
     emitted: Emitted,
+    /// This engine's index in a [`Network`] (0 alone).
+    block: usize,
+    /// Spikes for other blocks: (target, delivery time ms).
+    outbox: Vec<(SpikeTarget, f64)>,
 }
 
 /// What a run recorded.
@@ -197,6 +217,19 @@ pub struct Recording {
 impl Engine {
     /// Builds the model and initialises it (NEURON's `finitialize(v_init)`).
     pub fn new(
+        cable: &Cable,
+        placements: Vec<Placement>,
+        detectors: Vec<Detector>,
+        probes: Vec<Probe>,
+        settings: Settings,
+    ) -> Result<Engine> {
+        Self::new_block(0, cable, placements, detectors, probes, settings)
+    }
+
+    /// Like [`Engine::new`], for block `block` of a [`Network`]: detector targets in other
+    /// blocks are collected for the network to route.
+    pub fn new_block(
+        block: usize,
         cable: &Cable,
         placements: Vec<Placement>,
         detectors: Vec<Detector>,
@@ -262,12 +295,16 @@ impl Engine {
                     d.node
                 )));
             }
-            for &(p, i, _, delay) in &d.targets {
+            for tg in d.targets.iter().filter(|tg| tg.block == block) {
+                let (p, i) = (tg.placement, tg.instance);
                 if placed.get(p).is_none_or(|pl| i >= pl.inst.len()) {
                     return Err(Error::Engine(format!(
                         "connection to placement {p} instance {i}, which does not exist"
                     )));
                 }
+            }
+            for tg in &d.targets {
+                let delay = tg.delay_ms;
                 if !(delay.is_finite() && delay > 0.0) {
                     return Err(Error::Engine(format!(
                         "connection delay must be > 0 ms, got {delay}"
@@ -319,6 +356,8 @@ impl Engine {
             settings,
             t: 0.0,
             emitted: Emitted::default(),
+            block,
+            outbox: Vec::new(),
         };
         e.initialise()?;
         Ok(e)
@@ -436,7 +475,27 @@ impl Engine {
         &self.v
     }
 
-    fn sample(&self, out: &mut Recording) {
+    /// An empty recording sized for this engine's probes.
+    pub fn start_recording(&self, steps: usize) -> Recording {
+        Recording {
+            t_ms: Vec::with_capacity(steps + 1),
+            series: vec![Vec::with_capacity(steps + 1); self.probes.len()],
+            spikes: Vec::new(),
+        }
+    }
+
+    /// The spikes detected so far: (detector index, time ms).
+    pub fn spikes(&self) -> &[(usize, f64)] {
+        &self.spikes
+    }
+
+    /// Time step, ms.
+    pub fn dt(&self) -> f64 {
+        self.settings.dt_ms
+    }
+
+    /// Appends the current time and every probe's value to `out`.
+    pub fn sample(&self, out: &mut Recording) {
         out.t_ms.push(self.t);
         for (s, p) in out.series.iter_mut().zip(&self.probes) {
             let x = match p {
@@ -582,14 +641,18 @@ impl Engine {
             if v0 < det.threshold_mv && v1 >= det.threshold_mv {
                 let ts = t + dt * (det.threshold_mv - v0) / (v1 - v0);
                 self.spikes.push((d, ts));
-                for &(placement, instance, weight, delay) in &det.targets {
+                for tg in &det.targets {
+                    if tg.block != self.block {
+                        self.outbox.push((*tg, ts + tg.delay_ms));
+                        continue;
+                    }
                     self.seq += 1;
                     self.queue.push(Queued {
-                        t: ts + delay,
+                        t: ts + tg.delay_ms,
                         seq: self.seq,
-                        placement,
-                        instance,
-                        weight,
+                        placement: tg.placement,
+                        instance: tg.instance,
+                        weight: tg.weight,
                         flag: 0.0,
                         self_event: false,
                     });
@@ -622,5 +685,113 @@ impl Engine {
         progress(1.0);
         out.spikes = self.spikes.clone();
         Ok(out)
+    }
+}
+
+/// Blocks of whole cells, each an [`Engine`], stepped in parallel (rayon); spikes for another
+/// block are delivered between steps. Exact when every connection between blocks has a delay
+/// of at least dt (checked): such an event cannot be due before the next step.
+pub struct Network {
+    blocks: Vec<Engine>,
+}
+
+impl Network {
+    /// Joins blocks built with [`Engine::new_block`] (block `k` at index `k`).
+    pub fn new(blocks: Vec<Engine>) -> Result<Network> {
+        let dt = blocks.first().map_or(0.025, Engine::dt);
+        for (k, b) in blocks.iter().enumerate() {
+            if b.block != k {
+                return Err(Error::Engine(format!(
+                    "block {} given at index {k}",
+                    b.block
+                )));
+            }
+            if b.dt() != dt {
+                return Err(Error::Engine("every block must use the same dt".into()));
+            }
+            for d in &b.detectors {
+                for tg in &d.targets {
+                    if tg.block >= blocks.len() {
+                        return Err(Error::Engine(format!(
+                            "connection to block {}, which does not exist",
+                            tg.block
+                        )));
+                    }
+                    if tg.block != k && tg.delay_ms < dt {
+                        return Err(Error::Engine(format!(
+                            "a connection between cells in different blocks needs a delay of at least dt ({dt} ms), got {} ms",
+                            tg.delay_ms
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(Network { blocks })
+    }
+
+    /// The blocks.
+    pub fn blocks(&self) -> &[Engine] {
+        &self.blocks
+    }
+
+    /// Queues an event for block `block` (see [`Engine::add_event`]).
+    pub fn add_event(
+        &mut self,
+        block: usize,
+        placement: usize,
+        instance: usize,
+        t_ms: f64,
+        weight: f64,
+    ) -> Result<()> {
+        self.blocks
+            .get_mut(block)
+            .ok_or_else(|| Error::Engine(format!("event for block {block}, which does not exist")))?
+            .add_event(placement, instance, t_ms, weight)
+    }
+
+    /// Advances every block one step, in parallel, then routes spikes between blocks.
+    pub fn step(&mut self) -> Result<()> {
+        use rayon::prelude::*;
+        self.blocks.par_iter_mut().try_for_each(Engine::step)?;
+        let mut mail = Vec::new();
+        for b in &mut self.blocks {
+            mail.append(&mut b.outbox);
+        }
+        for (tg, t) in mail {
+            self.add_event(tg.block, tg.placement, tg.instance, t, tg.weight)?;
+        }
+        Ok(())
+    }
+
+    /// Runs until `tstop_ms`; returns one recording per block (spikes included).
+    pub fn run(&mut self, tstop_ms: f64, mut progress: impl FnMut(f64)) -> Result<Vec<Recording>> {
+        let (t, dt) = self
+            .blocks
+            .first()
+            .map_or((0.0, 0.025), |b| (b.time(), b.dt()));
+        let steps = ((tstop_ms - t) / dt).round().max(0.0) as usize;
+        let mut recs: Vec<Recording> = self
+            .blocks
+            .iter()
+            .map(|b| b.start_recording(steps))
+            .collect();
+        for (b, r) in self.blocks.iter().zip(&mut recs) {
+            b.sample(r);
+        }
+        let every = (steps / 100).max(1);
+        for k in 0..steps {
+            self.step()?;
+            for (b, r) in self.blocks.iter().zip(&mut recs) {
+                b.sample(r);
+            }
+            if k % every == 0 {
+                progress(k as f64 / steps as f64);
+            }
+        }
+        progress(1.0);
+        for (b, r) in self.blocks.iter().zip(&mut recs) {
+            r.spikes = b.spikes.clone();
+        }
+        Ok(recs)
     }
 }

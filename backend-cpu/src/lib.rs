@@ -14,7 +14,8 @@
 //! spike detection with the crossing time interpolated in the step, and probes; the cable is
 //! solved by `integrate`'s Hines solver, with backward Euler (NEURON's default) or
 //! Crank–Nicolson (NEURON's `secondorder = 2`). The exact propagator is refused as not built
-//! yet in the engine; single-threaded; output events of artificial cells are not routed yet.
+//! yet in the engine. Cells are batched into blocks ([`Network`]) stepped in parallel with
+//! rayon; output events of artificial cells are not routed yet.
 //!
 //! Goals, in order: NEURON's results (the `conformance` tests compare with NEURON 9.0.2's
 //! recorded runs of the corpus); no panics and typed errors ([`Error`]), an unsupported construct
@@ -90,7 +91,9 @@ pub mod library;
 mod mathx;
 mod program;
 
-pub use engine::{Cable, Detector, Engine, Method, Placement, Probe, Recording, Settings};
+pub use engine::{
+    Cable, Detector, Engine, Method, Network, Placement, Probe, Recording, Settings, SpikeTarget,
+};
 pub use error::{Error, Result};
 pub use exec::{CompileOptions, Compiled, Env, EventLog, EventSink, Instances};
 pub use ions::{IonPool, IonPools};

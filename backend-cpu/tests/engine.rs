@@ -5,6 +5,7 @@
 
 use backend_cpu::{
     library, Cable, CompileOptions, Detector, Engine, Error, Method, Placement, Probe, Settings,
+    SpikeTarget,
 };
 
 fn cable() -> Cable {
@@ -80,7 +81,13 @@ fn unbuilt_methods_and_dangling_references_are_errors() {
     let det = Detector {
         node: 0,
         threshold_mv: 0.0,
-        targets: vec![(0, 0, 0.1, 0.0)],
+        targets: vec![SpikeTarget {
+            block: 0,
+            placement: 0,
+            instance: 0,
+            weight: 0.1,
+            delay_ms: 0.0,
+        }],
     };
     let e = Engine::new(
         &cable(),

@@ -11,8 +11,8 @@ use std::io::Write;
 use std::path::Path;
 
 use backend_cpu::{
-    library, Cable, CompileOptions, Compiled, Detector, Engine, Placement, Probe, Recording,
-    Settings,
+    library, Cable, CompileOptions, Compiled, Detector, Engine, Network, Placement, Probe,
+    Recording, Settings, SpikeTarget,
 };
 use morpho_grow::{CableParams, Discretisation, Morphology, NodeKind, SampleType, SectionId};
 
@@ -22,8 +22,8 @@ use crate::model::{
 
 /// A model ready to run, with what is needed to label its outputs.
 pub struct Built {
-    /// The engine, initialised.
-    pub engine: Engine,
+    /// The blocks of cells, initialised.
+    pub network: Network,
     /// Simulated time, ms.
     pub tstop_ms: f64,
     /// CSV header of each probe (`name_unit`).
@@ -36,6 +36,10 @@ pub struct Built {
     pub detector_cells: Vec<(String, usize)>,
     /// Number of compartments.
     pub compartments: usize,
+    /// (block, probe index in the block) of each probe.
+    probe_at: Vec<(usize, usize)>,
+    /// (block, detector index in the block) of each detector.
+    detector_at: Vec<(usize, usize)>,
 }
 
 /// Most compartments a model may have (about 10 GB of state at the limit).
@@ -45,8 +49,8 @@ const MAX_SAMPLES: f64 = 1e9;
 
 struct CellLayout {
     morph: Morphology,
-    /// Node offset of each copy in the global cable.
-    offsets: Vec<usize>,
+    /// (block, node offset in that block's cable) of each copy.
+    offsets: Vec<(usize, usize)>,
     /// Discretisation of one copy.
     disc: Discretisation,
 }
@@ -225,15 +229,33 @@ fn section_id(m: &Morphology, loc: &Location) -> Option<SectionId> {
 
 /// Builds and initialises the model.
 pub fn build(model: &Model) -> Result<Built, ModelErrors> {
-    // Geometry of every copy of every cell, concatenated.
+    // Cell copies in gid order, split into contiguous blocks of whole cells.
+    let gids: Vec<(usize, usize)> = model
+        .cells
+        .iter()
+        .enumerate()
+        .flat_map(|(ci, c)| (0..c.count).map(move |copy| (ci, copy)))
+        .collect();
+    let threads = model
+        .simulation
+        .threads
+        .unwrap_or_else(rayon::current_num_threads)
+        .max(1);
+    let n_blocks = gids.len().clamp(1, 2 * threads);
+    let block_of_gid = |g: usize| g * n_blocks / gids.len().max(1);
+    let mut cables: Vec<Cable> = (0..n_blocks)
+        .map(|_| Cable {
+            parent: vec![],
+            capacitance_nf: vec![],
+            axial_us: vec![],
+            area_um2: vec![],
+            diam_um: vec![],
+        })
+        .collect();
+    // Geometry of every copy, in its block.
     let mut layouts = Vec::new();
-    let mut cable = Cable {
-        parent: vec![],
-        capacitance_nf: vec![],
-        axial_us: vec![],
-        area_um2: vec![],
-        diam_um: vec![],
-    };
+    let mut total: u64 = 0;
+    let mut gid = 0;
     for cell in &model.cells {
         let morph = morphology(model, cell)?;
         let params = CableParams::uniform(&morph, cell.ra_ohm_cm, cell.cm_uf_per_cm2);
@@ -241,9 +263,7 @@ pub fn build(model: &Model) -> Result<Built, ModelErrors> {
         // Refuse sizes that would exhaust memory instead of crashing (nodes: nseg + 1 per
         // section, plus a root end node).
         let per_copy: u64 = ns.iter().map(|&n| u64::from(n) + 1).sum::<u64>() + 1;
-        let total = per_copy
-            .saturating_mul(cell.count as u64)
-            .saturating_add(cable.parent.len() as u64);
+        total = total.saturating_add(per_copy.saturating_mul(cell.count as u64));
         if total > MAX_COMPARTMENTS {
             return Err(err(
                 model,
@@ -258,8 +278,11 @@ pub fn build(model: &Model) -> Result<Built, ModelErrors> {
             .map_err(|e| err(model, &cell.pos, format!("cell `{}`: {e}", cell.name)))?;
         let mut offsets = Vec::new();
         for _ in 0..cell.count {
+            let block = block_of_gid(gid);
+            gid += 1;
+            let cable = &mut cables[block];
             let off = cable.parent.len();
-            offsets.push(off);
+            offsets.push((block, off));
             for node in disc.nodes() {
                 cable.parent.push(node.parent.map(|p| p as usize + off));
                 cable.capacitance_nf.push(node.capacitance_nf());
@@ -277,26 +300,43 @@ pub fn build(model: &Model) -> Result<Built, ModelErrors> {
             disc,
         });
     }
-    let node_at =
-        |ci: usize, copy: usize, loc: &Location, pos: &Pos| -> Result<usize, ModelErrors> {
-            let l = &layouts[ci];
-            let sec = section_id(&l.morph, loc).ok_or_else(|| {
-                err(
-                    model,
-                    pos,
-                    format!(
-                        "cell `{}` has no section `{}`",
-                        model.cells[ci].name, loc.section
-                    ),
-                )
-            })?;
-            let n = l
-                .disc
-                .node_at(0, sec, loc.x)
-                .map_err(|e| err(model, pos, e.to_string()))?;
-            Ok(l.offsets[copy] + n as usize)
-        };
+    // (block, node) of a place on a cell copy.
+    let node_at = |ci: usize,
+                   copy: usize,
+                   loc: &Location,
+                   pos: &Pos|
+     -> Result<(usize, usize), ModelErrors> {
+        let l = &layouts[ci];
+        let sec = section_id(&l.morph, loc).ok_or_else(|| {
+            err(
+                model,
+                pos,
+                format!(
+                    "cell `{}` has no section `{}`",
+                    model.cells[ci].name, loc.section
+                ),
+            )
+        })?;
+        let n = l
+            .disc
+            .node_at(0, sec, loc.x)
+            .map_err(|e| err(model, pos, e.to_string()))?;
+        let (block, off) = l.offsets[copy];
+        Ok((block, off + n as usize))
+    };
     let cell_index = |name: &str| model.cells.iter().position(|c| c.name == name).unwrap_or(0);
+    // Position of each copy among the copies of its template in its block (its instance in
+    // that block's synapse placements).
+    let mut slot: HashMap<(usize, usize), usize> = HashMap::new();
+    {
+        let mut next: HashMap<(usize, usize), usize> = HashMap::new();
+        for &(ci, copy) in &gids {
+            let b = layouts[ci].offsets[copy].0;
+            let k = next.entry((ci, b)).or_insert(0);
+            slot.insert((ci, copy), *k);
+            *k += 1;
+        }
+    }
 
     let mut cache = HashMap::new();
     // The model's own .mod files, compiled with no C compiler; they take precedence over the
@@ -329,16 +369,16 @@ pub fn build(model: &Model) -> Result<Built, ModelErrors> {
         .map_err(|e| err(model, pos, format!("`{}`: {e}", path.display())))?;
         cache.insert(mech.name.clone(), compiled);
     }
-    let mut placements: Vec<Placement> = Vec::new();
-    // Density mechanisms: every non-zero-area node of the matching sections.
-    let mut density: HashMap<(usize, String), usize> = HashMap::new();
+    let mut placements: Vec<Vec<Placement>> = (0..n_blocks).map(|_| Vec::new()).collect();
+    // Density mechanisms: every non-zero-area node of the matching sections, per block.
+    let mut density: HashMap<(usize, String, usize), usize> = HashMap::new();
     for (ci, cell) in model.cells.iter().enumerate() {
         let l = &layouts[ci];
         for ms in &cell.mechanisms {
             let mech = compile(model, &ms.name, &ms.pos, &mut cache)?;
             let params = parameters(model, &mech, &ms.parameters)?;
-            let mut nodes = Vec::new();
-            for &off in &l.offsets {
+            let mut nodes: Vec<Vec<usize>> = vec![Vec::new(); n_blocks];
+            for &(block, off) in &l.offsets {
                 for (k, node) in l.disc.nodes().iter().enumerate() {
                     let s = &l.morph.sections()[node.section.index()];
                     let inside = ms
@@ -346,35 +386,57 @@ pub fn build(model: &Model) -> Result<Built, ModelErrors> {
                         .iter()
                         .any(|r| region_matches(r, s.name(), s.kind()));
                     if inside && matches!(node.kind, NodeKind::Centre(_)) {
-                        nodes.push(off + k);
+                        nodes[block].push(off + k);
                     }
                 }
             }
-            density.insert((ci, ms.name.clone()), placements.len());
-            placements.push(Placement {
-                mechanism: mech,
-                nodes,
-                parameters: params,
-            });
+            for (block, nodes) in nodes.into_iter().enumerate().filter(|(_, n)| !n.is_empty()) {
+                density.insert((ci, ms.name.clone(), block), placements[block].len());
+                placements[block].push(Placement {
+                    mechanism: mech.clone(),
+                    nodes,
+                    parameters: params.clone(),
+                });
+            }
         }
     }
-    // Synapses: one placement per (cell, synapse), instance = copy.
-    let mut synapse_placement: HashMap<(String, String), usize> = HashMap::new();
+    // Synapses: one placement per (cell, synapse, block), instance = the copy's slot.
+    let mut synapse_placement: HashMap<(String, String, usize), usize> = HashMap::new();
     for (ci, cell) in model.cells.iter().enumerate() {
         for syn in &cell.synapses {
             let mech = compile(model, &syn.mechanism, &syn.pos, &mut cache)?;
             let params = parameters(model, &mech, &syn.parameters)?;
-            let nodes = (0..cell.count)
-                .map(|copy| node_at(ci, copy, &syn.at, &syn.pos))
-                .collect::<Result<Vec<_>, _>>()?;
-            synapse_placement.insert((cell.name.clone(), syn.name.clone()), placements.len());
-            placements.push(Placement {
-                mechanism: mech,
-                nodes,
-                parameters: params,
-            });
+            let mut nodes: Vec<Vec<usize>> = vec![Vec::new(); n_blocks];
+            for copy in 0..cell.count {
+                let (block, node) = node_at(ci, copy, &syn.at, &syn.pos)?;
+                nodes[block].push(node);
+            }
+            for (block, nodes) in nodes.into_iter().enumerate().filter(|(_, n)| !n.is_empty()) {
+                synapse_placement.insert(
+                    (cell.name.clone(), syn.name.clone(), block),
+                    placements[block].len(),
+                );
+                placements[block].push(Placement {
+                    mechanism: mech.clone(),
+                    nodes,
+                    parameters: params.clone(),
+                });
+            }
         }
     }
+    // (block, placement, instance) of a synapse of a cell copy.
+    let synapse = |cell: &str,
+                   copy: usize,
+                   syn: &str,
+                   pos: &Pos|
+     -> Result<(usize, usize, usize), ModelErrors> {
+        let ci = cell_index(cell);
+        let block = layouts[ci].offsets.get(copy).map(|o| o.0).unwrap_or(0);
+        let p = *synapse_placement
+            .get(&(cell.to_string(), syn.to_string(), block))
+            .ok_or_else(|| err(model, pos, format!("no synapse `{syn}` on cell `{cell}`")))?;
+        Ok((block, p, slot[&(ci, copy)]))
+    };
     // Stimuli.
     for st in &model.stimuli {
         let mech = compile(model, &st.mechanism, &st.pos, &mut cache)?;
@@ -391,8 +453,8 @@ pub fn build(model: &Model) -> Result<Built, ModelErrors> {
                 "a stimulus goes on a location, not a synapse",
             ));
         };
-        let node = node_at(cell_index(cell), *index, location, &st.pos)?;
-        placements.push(Placement {
+        let (block, node) = node_at(cell_index(cell), *index, location, &st.pos)?;
+        placements[block].push(Placement {
             mechanism: mech,
             nodes: vec![node],
             parameters: params,
@@ -400,8 +462,9 @@ pub fn build(model: &Model) -> Result<Built, ModelErrors> {
     }
     // Spike detectors: one per copy of every cell, at its spike source (default: the centre
     // of its first section); connections add targets to their source's detector.
-    let mut detectors: Vec<Detector> = Vec::new();
+    let mut detectors: Vec<Vec<Detector>> = (0..n_blocks).map(|_| Vec::new()).collect();
     let mut detector_cells: Vec<(String, usize)> = Vec::new();
+    let mut detector_at: Vec<(usize, usize)> = Vec::new();
     for (ci, spec) in model.cells.iter().enumerate() {
         let loc = spec.spike_source.clone().unwrap_or_else(|| Location {
             section: layouts[ci]
@@ -412,8 +475,9 @@ pub fn build(model: &Model) -> Result<Built, ModelErrors> {
             x: 0.5,
         });
         for copy in 0..spec.count {
-            let node = node_at(ci, copy, &loc, &spec.pos)?;
-            detectors.push(Detector {
+            let (block, node) = node_at(ci, copy, &loc, &spec.pos)?;
+            detector_at.push((block, detectors[block].len()));
+            detectors[block].push(Detector {
                 node,
                 threshold_mv: spec.spike_threshold_mv,
                 targets: vec![],
@@ -428,35 +492,33 @@ pub fn build(model: &Model) -> Result<Built, ModelErrors> {
             .position(|x| x.0 == *cell && x.1 == *copy)
             .ok_or_else(|| err(model, &c.pos, format!("no cell copy `{cell}[{copy}]`")))?;
         let (tcell, tcopy, tsyn) = &c.target;
-        let p = *synapse_placement
-            .get(&(tcell.clone(), tsyn.clone()))
-            .ok_or_else(|| {
-                err(
-                    model,
-                    &c.pos,
-                    format!("no synapse `{tsyn}` on cell `{tcell}`"),
-                )
-            })?;
-        detectors[d]
-            .targets
-            .push((p, *tcopy, c.weight_us, c.delay_ms));
+        let (block, placement, instance) = synapse(tcell, *tcopy, tsyn, &c.pos)?;
+        let (sb, sd) = detector_at[d];
+        detectors[sb][sd].targets.push(SpikeTarget {
+            block,
+            placement,
+            instance,
+            weight: c.weight_us,
+            delay_ms: c.delay_ms,
+        });
     }
     // Probes.
-    let mut probes = Vec::new();
+    let mut probes: Vec<Vec<Probe>> = (0..n_blocks).map(|_| Vec::new()).collect();
+    let mut probe_at = Vec::new();
     let mut probe_headers = Vec::new();
     let mut probe_names = Vec::new();
     let mut probe_units = Vec::new();
     for pr in &model.probes {
-        let (probe, unit) = match &pr.at {
+        let (block, probe, unit) = match &pr.at {
             Target::Location {
                 cell,
                 index,
                 location,
             } => {
                 let ci = cell_index(cell);
-                let node = node_at(ci, *index, location, &pr.pos)?;
+                let (block, node) = node_at(ci, *index, location, &pr.pos)?;
                 if pr.variable == "v" {
-                    (Probe::Voltage { node }, "mV".to_string())
+                    (block, Probe::Voltage { node }, "mV".to_string())
                 } else {
                     let Some((mech, var)) = pr.variable.split_once('.') else {
                         return Err(err(
@@ -468,28 +530,26 @@ pub fn build(model: &Model) -> Result<Built, ModelErrors> {
                             ),
                         ));
                     };
-                    let placement = *density.get(&(ci, mech.to_string())).ok_or_else(|| {
-                        err(
-                            model,
-                            &pr.pos,
-                            format!("mechanism `{mech}` is not inserted in cell `{cell}`"),
-                        )
-                    })?;
-                    let instance = placements[placement]
-                        .nodes
-                        .iter()
-                        .position(|&n| n == node)
-                        .ok_or_else(|| {
+                    let placement =
+                        *density.get(&(ci, mech.to_string(), block)).ok_or_else(|| {
                             err(
                                 model,
                                 &pr.pos,
-                                format!(
-                                    "mechanism `{mech}` is not present at `{}({})`",
-                                    location.section, location.x
-                                ),
+                                format!("mechanism `{mech}` is not inserted in cell `{cell}`"),
                             )
                         })?;
-                    let unit = unit_of(&placements[placement].mechanism, var).ok_or_else(|| {
+                    let pl = &placements[block][placement];
+                    let instance = pl.nodes.iter().position(|&n| n == node).ok_or_else(|| {
+                        err(
+                            model,
+                            &pr.pos,
+                            format!(
+                                "mechanism `{mech}` is not present at `{}({})`",
+                                location.section, location.x
+                            ),
+                        )
+                    })?;
+                    let unit = unit_of(&pl.mechanism, var).ok_or_else(|| {
                         err(
                             model,
                             &pr.pos,
@@ -497,6 +557,7 @@ pub fn build(model: &Model) -> Result<Built, ModelErrors> {
                         )
                     })?;
                     (
+                        block,
                         Probe::Variable {
                             placement,
                             instance,
@@ -510,21 +571,22 @@ pub fn build(model: &Model) -> Result<Built, ModelErrors> {
             Target::Synapse {
                 cell,
                 index,
-                synapse,
+                synapse: syn,
             } => {
-                let placement = synapse_placement[&(cell.clone(), synapse.clone())];
-                let unit =
-                    unit_of(&placements[placement].mechanism, &pr.variable).ok_or_else(|| {
+                let (block, placement, instance) = synapse(cell, *index, syn, &pr.pos)?;
+                let unit = unit_of(&placements[block][placement].mechanism, &pr.variable)
+                    .ok_or_else(|| {
                         err(
                             model,
                             &pr.pos,
-                            format!("synapse `{synapse}` has no variable `{}`", pr.variable),
+                            format!("synapse `{syn}` has no variable `{}`", pr.variable),
                         )
                     })?;
                 (
+                    block,
                     Probe::Variable {
                         placement,
-                        instance: *index,
+                        instance,
                         name: pr.variable.clone(),
                         elem: 0,
                     },
@@ -532,24 +594,20 @@ pub fn build(model: &Model) -> Result<Built, ModelErrors> {
                 )
             }
         };
-        probes.push(probe);
+        probe_at.push((block, probes[block].len()));
+        probes[block].push(probe);
         probe_headers.push(format!("{}_{}", pr.name, unit.replace('/', "_per_")));
         probe_names.push(pr.name.clone());
         probe_units.push(unit);
     }
     // Events.
-    let events: Vec<(usize, usize, f64, f64)> = model
-        .events
-        .iter()
-        .flat_map(|e| {
-            let p = synapse_placement
-                .get(&(e.cell.clone(), e.synapse.clone()))
-                .copied();
-            e.times_ms
-                .iter()
-                .filter_map(move |&t| p.map(|p| (p, e.index, t, e.weight_us)))
-        })
-        .collect();
+    let mut events = Vec::new();
+    for e in &model.events {
+        let (block, placement, instance) = synapse(&e.cell, e.index, &e.synapse, &e.pos)?;
+        for &t in &e.times_ms {
+            events.push((block, placement, instance, t, e.weight_us));
+        }
+    }
     let s = &model.simulation;
     let method = match s.method {
         Method::BackwardEuler => backend_cpu::Method::BackwardEuler,
@@ -574,24 +632,62 @@ pub fn build(model: &Model) -> Result<Built, ModelErrors> {
         v_init_mv: s.v_init_mv,
         method,
     };
-    let compartments = cable.parent.len();
+    let compartments = cables.iter().map(|c| c.parent.len()).sum();
     let top = Pos { line: 1, col: 1 };
-    let mut engine = Engine::new(&cable, placements, detectors, probes, settings)
-        .map_err(|e| err(model, &top, e.to_string()))?;
-    for (p, i, t, w) in events {
-        engine
-            .add_event(p, i, t, w)
+    let mut blocks = Vec::with_capacity(n_blocks);
+    for (k, ((cable, pl), (det, pr))) in cables
+        .iter()
+        .zip(placements)
+        .zip(detectors.into_iter().zip(probes))
+        .enumerate()
+    {
+        blocks.push(
+            Engine::new_block(k, cable, pl, det, pr, settings)
+                .map_err(|e| err(model, &top, e.to_string()))?,
+        );
+    }
+    let mut network = Network::new(blocks).map_err(|e| err(model, &top, e.to_string()))?;
+    for (b, p, i, t, w) in events {
+        network
+            .add_event(b, p, i, t, w)
             .map_err(|e| err(model, &top, e.to_string()))?;
     }
     Ok(Built {
-        engine,
+        network,
         tstop_ms: s.tstop_ms,
         probe_headers,
         probe_names,
         probe_units,
         detector_cells,
         compartments,
+        probe_at,
+        detector_at,
     })
+}
+
+impl Built {
+    /// Runs to `tstop` and merges the blocks' recordings: series in probe order, spikes by
+    /// global detector index (the order of `detector_cells`), sorted by time.
+    pub fn run(&mut self, progress: impl FnMut(f64)) -> Result<Recording, String> {
+        let recs = self
+            .network
+            .run(self.tstop_ms, progress)
+            .map_err(|e| e.to_string())?;
+        let mut out = Recording {
+            t_ms: recs.first().map(|r| r.t_ms.clone()).unwrap_or_default(),
+            ..Default::default()
+        };
+        for &(b, k) in &self.probe_at {
+            out.series.push(recs[b].series[k].clone());
+        }
+        for (g, &(b, d)) in self.detector_at.iter().enumerate() {
+            out.spikes
+                .extend(recs[b].spikes.iter().filter(|s| s.0 == d).map(|s| (g, s.1)));
+        }
+        out.spikes
+            .sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+        Ok(out)
+    }
 }
 
 fn unit_of(mech: &Compiled, var: &str) -> Option<String> {

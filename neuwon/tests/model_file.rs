@@ -264,7 +264,7 @@ proptest! {
         }
         if let Ok(model) = Model::parse(&text, &examples().join("fuzz.toml")) {
             if let Ok(mut built) = neuwon::run::build(&model) {
-                let _ = built.engine.step();
+                let _ = built.network.step();
             }
         }
     }

@@ -44,7 +44,7 @@ at = "soma[0](0.5)"
 "#;
     let model = Model::parse(text, &dir.join("m.toml")).unwrap();
     let mut built = build(&model).unwrap();
-    let rec = built.engine.run(built.tstop_ms, |_| {}).unwrap();
+    let rec = built.run(|_| {}).unwrap();
     let dv = rec.series[0].last().unwrap() + 65.0; // mV, after 14.9 τm
     let r_in = dv / 0.1; // MΩ
 

@@ -34,7 +34,7 @@ fn run(example: &str) -> (Vec<String>, backend_cpu::Recording) {
         .join(example);
     let model = Model::load(&path).unwrap();
     let mut built = build(&model).unwrap();
-    let rec = built.engine.run(built.tstop_ms, |_| {}).unwrap();
+    let rec = built.run(|_| {}).unwrap();
     (built.probe_headers, rec)
 }
 
@@ -155,7 +155,7 @@ fn run_cn(example: &str) -> backend_cpu::Recording {
     let mut model = Model::load(&path).unwrap();
     model.simulation.method = neuwon::model::Method::CrankNicolson;
     let mut built = build(&model).unwrap();
-    built.engine.run(built.tstop_ms, |_| {}).unwrap()
+    built.run(|_| {}).unwrap()
 }
 
 /// Upward 0 mV crossings, linearly interpolated between samples (the references' rule).
@@ -195,4 +195,34 @@ fn crank_nicolson_spike_times_are_30x_closer_to_converged_than_neurons_default()
             "spike {k}: {e_ours} vs {e_neuron}"
         );
     }
+}
+
+#[test]
+fn splitting_cells_into_blocks_changes_nothing() {
+    // ring10 with `threads = 1` runs as 2 blocks, with `threads = 5` as 10 (one per cell);
+    // spikes cross blocks through the network. Results are bitwise equal.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/ring10.toml");
+    let spikes = |threads: usize| {
+        let mut model = Model::load(&path).unwrap();
+        model.simulation.threads = Some(threads);
+        let mut built = build(&model).unwrap();
+        assert_eq!(built.network.blocks().len(), (2 * threads).min(10));
+        let rec = built.run(|_| {}).unwrap();
+        (rec.spikes, rec.series)
+    };
+    let (a, va) = spikes(1);
+    let (b, vb) = spikes(5);
+    assert_eq!(a.len(), 32);
+    assert_eq!(a, b);
+    assert_eq!(va, vb);
+}
+
+#[test]
+fn a_cross_block_delay_shorter_than_dt_is_refused() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/ring10.toml");
+    let mut model = Model::load(&path).unwrap();
+    model.simulation.threads = Some(5);
+    model.connections[0].delay_ms = 0.01;
+    let e = build(&model).err().unwrap().to_string();
+    assert!(e.contains("needs a delay of at least dt"), "{e}");
 }

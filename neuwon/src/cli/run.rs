@@ -67,12 +67,12 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     let show = std::io::stderr().is_terminal();
     let rec = built
-        .engine
-        .run(built.tstop_ms, |f| {
+        .run(|f| {
             if show && start.elapsed().as_secs_f64() > 1.0 {
                 eprint!("\rrunning {stem}: {:3.0} %", f * 100.0);
             }
         })
+        .map_err(anyhow::Error::msg)
         .with_context(|| format!("simulating {}", args.model.display()))?;
     let wall = start.elapsed().as_secs_f64();
     if show && wall > 1.0 {

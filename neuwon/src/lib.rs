@@ -13,7 +13,9 @@
 //!   first, units in every header), `traces.png` ([`plot`]) and `spikes.csv`, and prints a
 //!   one-line summary.
 //!
-//! Planned: the Rust builder, `neuwon grow`, `neuwon reduce`, `neuwon demo`.
+//! - [`builder`]: the same models from Rust (validated by the same code as files).
+//!
+//! Planned: `neuwon grow`, `neuwon reduce`, `neuwon demo`.
 //!
 //! ```
 //! use neuwon::model::Model;
@@ -42,6 +44,7 @@
 //! # Ok::<(), String>(())
 //! ```
 
+pub mod builder;
 pub mod model;
 pub mod plot;
 pub mod run;

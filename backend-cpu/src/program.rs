@@ -1934,6 +1934,22 @@ impl<'s, 'm> Compiler<'s, 'm> {
         }
     }
 
+    /// One (variable, element) key per element of each variable (scalars have one).
+    fn element_keys(&self, vars: &[VarId]) -> Vec<(VarId, usize)> {
+        let mut keys = Vec::new();
+        for &v in vars {
+            let n = self
+                .sh
+                .m
+                .variables
+                .get(v)
+                .and_then(|x| x.array)
+                .unwrap_or(1);
+            keys.extend((0..n.max(1)).map(|k| (v, k)));
+        }
+        keys
+    }
+
     fn ode_key(&self, t: &Target) -> Result<(VarId, usize)> {
         let Place::Var(v) = &t.place else {
             return Err(self.sh.unsupported("derivative of a non-variable"));
@@ -1991,19 +2007,7 @@ impl<'s, 'm> Compiler<'s, 'm> {
                     }
                 }
                 (System::Kinetic { states, .. }, _) => {
-                    let mut keys = Vec::new();
-                    for v in states {
-                        let n = self
-                            .sh
-                            .m
-                            .variables
-                            .get(*v)
-                            .and_then(|x| x.array)
-                            .unwrap_or(1);
-                        for k in 0..n.max(1) {
-                            keys.push((*v, k));
-                        }
-                    }
+                    let keys = self.element_keys(states);
                     self.implicit(
                         SysKind::Kinetic,
                         steady,
@@ -2013,19 +2017,7 @@ impl<'s, 'm> Compiler<'s, 'm> {
                     )
                 }
                 (System::Algebraic { unknowns }, _) => {
-                    let mut keys = Vec::new();
-                    for v in unknowns {
-                        let n = self
-                            .sh
-                            .m
-                            .variables
-                            .get(*v)
-                            .and_then(|x| x.array)
-                            .unwrap_or(1);
-                        for k in 0..n.max(1) {
-                            keys.push((*v, k));
-                        }
-                    }
+                    let keys = self.element_keys(unknowns);
                     self.implicit(
                         SysKind::Algebraic,
                         false,

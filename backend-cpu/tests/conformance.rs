@@ -6,16 +6,13 @@
 //! `NEUWON_CONFORMANCE_DEBUG=<part of a path>` prints the first rows of that file side by side.
 #![allow(clippy::unwrap_used, clippy::needless_range_loop)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use backend_cpu::{CompileOptions, Compiled, Env, EventLog, IonPools};
 use serde_json::Value;
 
-fn shared() -> PathBuf {
-    std::env::var_os("NEUWON_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared")))
-}
+mod common;
+use common::{mod_files, shared};
 
 fn read_csv(p: &Path) -> Option<(Vec<String>, Vec<Vec<f64>>)> {
     let text = std::fs::read_to_string(p).ok()?;
@@ -214,20 +211,14 @@ fn compare_with(
 #[test]
 fn density_protocol_against_neuron() {
     let dir = shared().join("nmodl/corpus");
-    let Ok(origins) = std::fs::read_dir(&dir) else {
+    let files = mod_files(&dir);
+    if files.is_empty() {
         eprintln!(
             "SKIPPED conformance: no corpus at {} (set NEUWON_SHARED)",
             dir.display()
         );
         return;
-    };
-    let mut files: Vec<PathBuf> = origins
-        .flatten()
-        .filter_map(|o| std::fs::read_dir(o.path()).ok())
-        .flat_map(|d| d.flatten().map(|f| f.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "mod"))
-        .collect();
-    files.sort();
+    }
     let (mut n, mut tight, mut loose) = (0, 0, 0);
     let mut worst = Vec::new();
     for f in &files {
@@ -615,20 +606,14 @@ fn compare_point(modp: &Path) -> Option<Result<(String, f64), String>> {
 #[test]
 fn point_process_protocols_against_neuron() {
     let dir = shared().join("nmodl/corpus");
-    let Ok(origins) = std::fs::read_dir(&dir) else {
+    let files = mod_files(&dir);
+    if files.is_empty() {
         eprintln!(
             "SKIPPED conformance: no corpus at {} (set NEUWON_SHARED)",
             dir.display()
         );
         return;
-    };
-    let mut files: Vec<PathBuf> = origins
-        .flatten()
-        .filter_map(|o| std::fs::read_dir(o.path()).ok())
-        .flat_map(|d| d.flatten().map(|f| f.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "mod"))
-        .collect();
-    files.sort();
+    }
     let (mut n, mut tight) = (0, 0);
     let mut other = Vec::new();
     for f in &files {

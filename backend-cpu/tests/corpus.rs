@@ -5,35 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::needless_range_loop)]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use backend_cpu::{CompileOptions, Compiled, Env, Error, EventLog, IonPools};
 
-fn shared() -> PathBuf {
-    std::env::var_os("NEUWON_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared")))
-}
-
-fn mod_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(origins) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for o in origins.flatten() {
-        let Ok(files) = std::fs::read_dir(o.path()) else {
-            continue;
-        };
-        for f in files.flatten() {
-            let p = f.path();
-            if p.extension().is_some_and(|e| e == "mod") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
+mod common;
+use common::{mod_files, shared};
 
 /// Strips names in backticks so refusals group by construct.
 fn construct_key(s: &str) -> String {

@@ -309,11 +309,10 @@ impl CableBuilder {
         Ok(SectionId(self.sections.len() - 1))
     }
 
-    /// Discretise into a [`CableTree`].
-    pub fn build(&self) -> Result<BuiltCable> {
-        let ns = self.sections.len();
-        // Cell of each section (parents precede children by construction).
-        let mut cell_of = vec![0usize; ns];
+    /// The cell of each section, and the number of cells (parents precede children by
+    /// construction, so one pass suffices).
+    fn cells_of_sections(&self) -> (Vec<usize>, usize) {
+        let mut cell_of = vec![0usize; self.sections.len()];
         let mut n_cells = 0;
         for (s, sec) in self.sections.iter().enumerate() {
             cell_of[s] = match sec.parent {
@@ -324,6 +323,13 @@ impl CableBuilder {
                 Some(p) => cell_of[p],
             };
         }
+        (cell_of, n_cells)
+    }
+
+    /// Discretise into a [`CableTree`].
+    pub fn build(&self) -> Result<BuiltCable> {
+        let ns = self.sections.len();
+        let (cell_of, n_cells) = self.cells_of_sections();
         let mut parent: Vec<Option<usize>> = Vec::new();
         let mut cap = Vec::new();
         let mut axial = Vec::new();
@@ -386,17 +392,7 @@ impl CableBuilder {
     /// them, as in NEURON), rejected by the exact propagator.
     pub fn build_neuron_compat(&self) -> Result<BuiltCable> {
         let ns = self.sections.len();
-        let mut cell_of = vec![0usize; ns];
-        let mut n_cells = 0;
-        for (s, sec) in self.sections.iter().enumerate() {
-            cell_of[s] = match sec.parent {
-                None => {
-                    n_cells += 1;
-                    n_cells - 1
-                }
-                Some(p) => cell_of[p],
-            };
-        }
+        let (cell_of, n_cells) = self.cells_of_sections();
         let mut parent: Vec<Option<usize>> = Vec::new();
         let mut cap = Vec::new();
         let mut axial = Vec::new();

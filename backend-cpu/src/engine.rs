@@ -376,13 +376,7 @@ impl Engine {
         for (k, p) in self.placed.iter_mut().enumerate() {
             p.mechanism
                 .init(&mut p.inst, &env, &mut self.ions, &mut self.emitted)?;
-            Self::drain(
-                &mut self.emitted,
-                k,
-                &mut self.queue,
-                &mut self.seq,
-                &mut self.spikes,
-            );
+            Self::drain(&mut self.emitted, k, &mut self.queue, &mut self.seq);
         }
         for p in &mut self.placed {
             p.mechanism.write_ions(&mut p.inst, &env, &mut self.ions)?;
@@ -392,13 +386,7 @@ impl Engine {
     }
 
     /// Moves what a kernel of placement `k` emitted into the queue.
-    fn drain(
-        em: &mut Emitted,
-        k: usize,
-        queue: &mut BinaryHeap<Queued>,
-        seq: &mut u64,
-        _spikes: &mut [(usize, f64)],
-    ) {
+    fn drain(em: &mut Emitted, k: usize, queue: &mut BinaryHeap<Queued>, seq: &mut u64) {
         for (instance, t, flag) in em.sent.drain(..) {
             *seq += 1;
             queue.push(Queued {
@@ -565,7 +553,6 @@ impl Engine {
                 ev.placement,
                 &mut self.queue,
                 &mut self.seq,
-                &mut self.spikes,
             );
         }
         // 2. Currents at v_n and t + dt/2, linearised: I(v) ≈ i + g·(v − v_n).
@@ -626,13 +613,7 @@ impl Engine {
             if p.mechanism.n_watches() > 0 {
                 p.mechanism
                     .check_watches(&mut p.inst, &env, &mut self.ions, &mut self.emitted)?;
-                Self::drain(
-                    &mut self.emitted,
-                    k,
-                    &mut self.queue,
-                    &mut self.seq,
-                    &mut self.spikes,
-                );
+                Self::drain(&mut self.emitted, k, &mut self.queue, &mut self.seq);
             }
         }
         // 5. Spikes: upward threshold crossings, time interpolated within the step.
@@ -666,26 +647,45 @@ impl Engine {
 
     /// Runs until `tstop_ms`, recording every probe at t = 0 and after every step; `progress`
     /// is called with the fraction done (0–1) every 1 % of the steps.
-    pub fn run(&mut self, tstop_ms: f64, mut progress: impl FnMut(f64)) -> Result<Recording> {
-        let steps = ((tstop_ms - self.t) / self.settings.dt_ms).round().max(0.0) as usize;
-        let mut out = Recording {
-            series: vec![Vec::with_capacity(steps + 1); self.probes.len()],
-            ..Default::default()
-        };
-        out.t_ms.reserve(steps + 1);
+    pub fn run(&mut self, tstop_ms: f64, progress: impl FnMut(f64)) -> Result<Recording> {
+        let steps = steps_until(self.t, tstop_ms, self.settings.dt_ms);
+        let mut out = self.start_recording(steps);
         self.sample(&mut out);
-        let every = (steps / 100).max(1);
-        for k in 0..steps {
-            self.step()?;
-            self.sample(&mut out);
-            if k % every == 0 {
-                progress(k as f64 / steps as f64);
-            }
-        }
-        progress(1.0);
+        drive(
+            steps,
+            || {
+                self.step()?;
+                self.sample(&mut out);
+                Ok(())
+            },
+            progress,
+        )?;
         out.spikes = self.spikes.clone();
         Ok(out)
     }
+}
+
+/// Number of steps of `dt` from `t` to `tstop` (ms).
+fn steps_until(t: f64, tstop: f64, dt: f64) -> usize {
+    ((tstop - t) / dt).round().max(0.0) as usize
+}
+
+/// Calls `step` `steps` times, reporting the fraction done to `progress` every 1 % and at
+/// the end.
+fn drive(
+    steps: usize,
+    mut step: impl FnMut() -> Result<()>,
+    mut progress: impl FnMut(f64),
+) -> Result<()> {
+    let every = (steps / 100).max(1);
+    for k in 0..steps {
+        step()?;
+        if k % every == 0 {
+            progress(k as f64 / steps as f64);
+        }
+    }
+    progress(1.0);
+    Ok(())
 }
 
 /// Blocks of whole cells, each an [`Engine`], stepped in parallel (rayon); spikes for another
@@ -764,12 +764,12 @@ impl Network {
     }
 
     /// Runs until `tstop_ms`; returns one recording per block (spikes included).
-    pub fn run(&mut self, tstop_ms: f64, mut progress: impl FnMut(f64)) -> Result<Vec<Recording>> {
+    pub fn run(&mut self, tstop_ms: f64, progress: impl FnMut(f64)) -> Result<Vec<Recording>> {
         let (t, dt) = self
             .blocks
             .first()
             .map_or((0.0, 0.025), |b| (b.time(), b.dt()));
-        let steps = ((tstop_ms - t) / dt).round().max(0.0) as usize;
+        let steps = steps_until(t, tstop_ms, dt);
         let mut recs: Vec<Recording> = self
             .blocks
             .iter()
@@ -778,17 +778,17 @@ impl Network {
         for (b, r) in self.blocks.iter().zip(&mut recs) {
             b.sample(r);
         }
-        let every = (steps / 100).max(1);
-        for k in 0..steps {
-            self.step()?;
-            for (b, r) in self.blocks.iter().zip(&mut recs) {
-                b.sample(r);
-            }
-            if k % every == 0 {
-                progress(k as f64 / steps as f64);
-            }
-        }
-        progress(1.0);
+        drive(
+            steps,
+            || {
+                self.step()?;
+                for (b, r) in self.blocks.iter().zip(&mut recs) {
+                    b.sample(r);
+                }
+                Ok(())
+            },
+            progress,
+        )?;
         for (b, r) in self.blocks.iter().zip(&mut recs) {
             r.spikes = b.spikes.clone();
         }

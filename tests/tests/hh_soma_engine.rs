@@ -8,17 +8,13 @@
 use backend_cpu::{library, CompileOptions, Env, EventLog, IonPools};
 use integrate::{CableTree, Hines, Scheme};
 
+mod common;
+use common::csv;
+
 fn neuron_trace() -> Vec<Vec<f64>> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/data/hh_soma_neuron_dt0.025.csv"
-    );
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines();
-    assert!(lines.next().unwrap().starts_with("t_ms,v_mV,m,h,n"));
-    lines
-        .map(|l| l.split(',').map(|x| x.parse().unwrap()).collect())
-        .collect()
+    let (header, rows) = csv("hh_soma_neuron_dt0.025.csv");
+    assert!(header.join(",").starts_with("t_ms,v_mV,m,h,n"));
+    rows
 }
 
 #[test]

@@ -8,24 +8,10 @@
 use std::path::Path;
 
 use neuwon::model::Model;
-use neuwon::run::build;
 
-fn csv(name: &str) -> (Vec<String>, Vec<Vec<f64>>) {
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("data")
-            .join(name),
-    )
-    .unwrap();
-    let mut lines = text.lines();
-    let header = lines.next().unwrap().split(',').map(String::from).collect();
-    (
-        header,
-        lines
-            .map(|l| l.split(',').map(|x| x.parse().unwrap()).collect())
-            .collect(),
-    )
-}
+mod common;
+use common::csv;
+use neuwon::run::build;
 
 /// Runs an example and returns (probe headers, time, series, spikes).
 fn run(example: &str) -> (Vec<String>, backend_cpu::Recording) {

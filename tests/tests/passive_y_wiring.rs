@@ -7,23 +7,16 @@
 use integrate::{CableTree, Hines, Scheme};
 use morpho_grow::{CableParams, Discretisation, Morphology, SampleType};
 
-fn neuron_trace() -> Vec<[f64; 5]> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/data/passive_y_neuron_dt0.025.csv"
-    );
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines();
+mod common;
+use common::csv;
+
+fn neuron_trace() -> Vec<Vec<f64>> {
+    let (header, rows) = csv("passive_y_neuron_dt0.025.csv");
     assert_eq!(
-        lines.next().unwrap(),
+        header.join(","),
         "t_ms,v_trunk0_mV,v_branchpoint_mV,v_c1tip_mV,v_c2tip_mV"
     );
-    lines
-        .map(|l| {
-            let v: Vec<f64> = l.split(',').map(|x| x.parse().unwrap()).collect();
-            [v[0], v[1], v[2], v[3], v[4]]
-        })
-        .collect()
+    rows
 }
 
 #[test]

@@ -1,0 +1,21 @@
+//! What the cross-crate tests share: reading the reference CSVs copied into `tests/data`.
+
+#![allow(clippy::unwrap_used, dead_code)]
+
+use std::path::Path;
+
+/// The header and the numeric rows of `tests/data/<name>`.
+pub fn csv(name: &str) -> (Vec<String>, Vec<Vec<f64>>) {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("data")
+            .join(name),
+    )
+    .unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().split(',').map(String::from).collect();
+    let rows = lines
+        .map(|l| l.split(',').map(|x| x.parse().unwrap()).collect())
+        .collect();
+    (header, rows)
+}

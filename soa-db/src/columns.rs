@@ -94,7 +94,7 @@ impl<'a> ColumnsMut<'a> {
                     .get(class.index())
                     .map_or_else(String::new, |c| c.name.to_string()),
                 attribute: col.meta.name.clone(),
-                expected: format!("{} × {}", <T::Scalar as Scalar>::TYPE, T::WIDTH),
+                expected: crate::database::element_name::<T>(),
                 found: crate::database::type_name(&col.meta),
             });
         }

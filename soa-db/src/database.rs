@@ -58,7 +58,7 @@ pub(crate) fn type_name(a: &Attribute) -> String {
     }
 }
 
-fn element_name<T: Element>() -> String {
+pub(crate) fn element_name<T: Element>() -> String {
     if T::WIDTH == 1 {
         <T::Scalar as Scalar>::TYPE.to_string()
     } else {
@@ -124,6 +124,21 @@ impl Database {
         self.classes
             .get(id.index())
             .ok_or_else(|| Error::UnknownClass(format!("#{}", id.0)))
+    }
+
+    /// The class's name, or `?` for an id this database does not have (for error messages).
+    fn class_label(&self, id: ClassId) -> String {
+        self.classes
+            .get(id.index())
+            .map_or_else(|| "?".into(), |c| c.name.clone())
+    }
+
+    /// [`Error::WrongClass`] for handle `h` where an object of `expected` was required.
+    fn wrong_class(&self, expected: String, h: Handle) -> Error {
+        Error::WrongClass {
+            expected,
+            found: self.class_label(h.class),
+        }
     }
 
     /// The class's name.
@@ -416,13 +431,7 @@ impl Database {
             }
             Some(t) => {
                 if t.class != target {
-                    return Err(Error::WrongClass {
-                        expected: self.classes[target.index()].name.clone(),
-                        found: self
-                            .classes
-                            .get(t.class.index())
-                            .map_or_else(|| "?".into(), |c| c.name.clone()),
-                    });
+                    return Err(self.wrong_class(self.class_label(target), t));
                 }
                 self.row(t)?.0
             }
@@ -581,13 +590,7 @@ impl Database {
         for &(a, b, v) in entries {
             for (h, want) in [(a, class), (b, target)] {
                 if h.class != want {
-                    return Err(Error::WrongClass {
-                        expected: self.classes[want.index()].name.clone(),
-                        found: self
-                            .classes
-                            .get(h.class.index())
-                            .map_or_else(|| "?".into(), |c| c.name.clone()),
-                    });
+                    return Err(self.wrong_class(self.class_label(want), h));
                 }
             }
             if !v.is_finite() {
@@ -796,13 +799,7 @@ impl Database {
             .get(h.class.index())
             .filter(|c| c.type_tag == C::type_tag())
         else {
-            return Error::WrongClass {
-                expected: std::any::type_name::<C>().into(),
-                found: self
-                    .classes
-                    .get(h.class.index())
-                    .map_or_else(|| "?".into(), |c| c.name.clone()),
-            };
+            return self.wrong_class(std::any::type_name::<C>().into(), h);
         };
         if c.arena.row(h.index, h.generation).is_none() {
             return Error::StaleHandle {

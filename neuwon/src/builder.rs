@@ -27,6 +27,13 @@ use toml::{Table, Value};
 
 use crate::model::{Model, ModelErrors};
 
+/// Appends `v` to the array `table[key]`, creating it when absent.
+fn append(table: &mut Table, key: &str, v: Value) {
+    if let Value::Array(a) = table.entry(key).or_insert_with(|| Value::Array(Vec::new())) {
+        a.push(v);
+    }
+}
+
 fn params(p: &[(String, f64)]) -> Value {
     Value::Table(
         p.iter()
@@ -116,13 +123,7 @@ impl Cell {
         Cell(t)
     }
     fn push(mut self, key: &str, v: Table) -> Self {
-        let a = self
-            .0
-            .entry(key)
-            .or_insert_with(|| Value::Array(Vec::new()));
-        if let Value::Array(a) = a {
-            a.push(Value::Table(v));
-        }
+        append(&mut self.0, key, Value::Table(v));
         self
     }
     fn set(mut self, key: &str, v: Value) -> Self {
@@ -183,11 +184,7 @@ impl Cell {
         t.insert("name".into(), Value::String(name.into()));
         t.insert("mechanism".into(), Value::String(mechanism.into()));
         t.insert("at".into(), Value::String(at.into()));
-        let p: Vec<(String, f64)> = parameters
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), *v))
-            .collect();
-        t.insert("parameters".into(), params(&p));
+        t.insert("parameters".into(), params(parameters));
         self.push("synapse", t)
     }
 }
@@ -213,13 +210,7 @@ impl ModelBuilder {
         self
     }
     fn push(mut self, key: &str, v: Table) -> Self {
-        let a = self
-            .0
-            .entry(key)
-            .or_insert_with(|| Value::Array(Vec::new()));
-        if let Value::Array(a) = a {
-            a.push(Value::Table(v));
-        }
+        append(&mut self.0, key, Value::Table(v));
         self
     }
     /// Time step, ms.
@@ -244,13 +235,11 @@ impl ModelBuilder {
     }
     /// Compiles an NMODL file of your own with the model.
     pub fn mod_file(mut self, path: &Path) -> Self {
-        let a = self
-            .0
-            .entry("mod_files")
-            .or_insert_with(|| Value::Array(Vec::new()));
-        if let Value::Array(a) = a {
-            a.push(Value::String(path.display().to_string()));
-        }
+        append(
+            &mut self.0,
+            "mod_files",
+            Value::String(path.display().to_string()),
+        );
         self
     }
     /// Adds a cell template.
@@ -262,11 +251,7 @@ impl ModelBuilder {
         let mut t = Table::new();
         t.insert("mechanism".into(), Value::String(mechanism.into()));
         t.insert("at".into(), Value::String(at.into()));
-        let p: Vec<(String, f64)> = parameters
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), *v))
-            .collect();
-        t.insert("parameters".into(), params(&p));
+        t.insert("parameters".into(), params(parameters));
         self.push("stimulus", t)
     }
     /// Events of weight `weight_us` into synapse `target` (`cell[i].synapse`) at `times_ms`.

@@ -34,10 +34,10 @@ fn append(table: &mut Table, key: &str, v: Value) {
     }
 }
 
-fn params(p: &[(String, f64)]) -> Value {
+fn params(p: &[(&str, f64)]) -> Value {
     Value::Table(
         p.iter()
-            .map(|(k, v)| (k.clone(), Value::Float(*v)))
+            .map(|(k, v)| ((*k).to_string(), Value::Float(*v)))
             .collect(),
     )
 }

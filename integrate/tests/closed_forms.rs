@@ -1,6 +1,7 @@
 //! Spec §7 closed forms T1–T6 and T9 against the exact methods (and Hines where stated).
 #![allow(clippy::unwrap_used, clippy::needless_range_loop)]
 
+mod common;
 use integrate::testing::*;
 use integrate::*;
 
@@ -103,20 +104,9 @@ fn neuwon_current_injection_compat() {
 }
 
 fn random_tree(n: usize, seed: u64) -> CableTree {
-    use rand::{Rng, SeedableRng};
+    use rand::SeedableRng;
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let parent: Vec<Option<usize>> = (0..n)
-        .map(|i| {
-            if i == 0 {
-                None
-            } else {
-                Some(rng.gen_range(0..i))
-            }
-        })
-        .collect();
-    let c: Vec<f64> = (0..n).map(|_| rng.gen_range(0.005..0.05)).collect();
-    let a: Vec<f64> = (0..n).map(|_| rng.gen_range(0.005..0.1)).collect();
-    CableTree::new(&parent, &c, &a, &vec![100.0; n]).unwrap()
+    common::random_cell(&mut rng, n, 0.005..0.05, 0.005..0.1, 100.0)
 }
 
 /// T2: no leak → Σ C·V invariant over 10⁴ steps (1e-12 relative) and equilibrium = weighted mean.

@@ -3,6 +3,7 @@
 //! on an unbranched chain; the forest solver against per-cell solves; parallel = sequential.
 #![allow(clippy::unwrap_used, clippy::needless_range_loop)]
 
+mod common;
 use integrate::*;
 use rand::{Rng, SeedableRng};
 
@@ -157,21 +158,7 @@ fn chain_matches_thomas_algorithm() {
 fn forest_equals_cells_and_parallel_equals_sequential() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(5);
     let cells: Vec<CableTree> = (0..30)
-        .map(|k| {
-            let n = 50 + 37 * k;
-            let parent: Vec<Option<usize>> = (0..n)
-                .map(|i| {
-                    if i == 0 {
-                        None
-                    } else {
-                        Some(rng.gen_range(0..i))
-                    }
-                })
-                .collect();
-            let c: Vec<f64> = (0..n).map(|_| rng.gen_range(0.001..0.05)).collect();
-            let a: Vec<f64> = (0..n).map(|_| rng.gen_range(0.01..0.5)).collect();
-            CableTree::new(&parent, &c, &a, &vec![1.0; n]).unwrap()
-        })
+        .map(|k| common::random_cell(&mut rng, 50 + 37 * k, 0.001..0.05, 0.01..0.5, 1.0))
         .collect();
     let refs: Vec<&CableTree> = cells.iter().collect();
     let forest = CableTree::concat(&refs);

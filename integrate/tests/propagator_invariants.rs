@@ -2,28 +2,15 @@
 //! cell), agreement with a dense Padé expm, and the fill law (nnz per row) on uniform cables.
 #![allow(clippy::unwrap_used, clippy::needless_range_loop)]
 
+mod common;
 use integrate::tree::{cylinder_compartment, uniform_chain};
 use integrate::*;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 
 fn random_forest(seed: u64) -> CableTree {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let cells: Vec<CableTree> = (0..3)
-        .map(|k| {
-            let n = 20 + 25 * k;
-            let parent: Vec<Option<usize>> = (0..n)
-                .map(|i| {
-                    if i == 0 {
-                        None
-                    } else {
-                        Some(rng.gen_range(0..i))
-                    }
-                })
-                .collect();
-            let c: Vec<f64> = (0..n).map(|_| rng.gen_range(0.001..0.05)).collect();
-            let a: Vec<f64> = (0..n).map(|_| rng.gen_range(0.001..0.2)).collect();
-            CableTree::new(&parent, &c, &a, &vec![1.0; n]).unwrap()
-        })
+        .map(|k| common::random_cell(&mut rng, 20 + 25 * k, 0.001..0.05, 0.001..0.2, 1.0))
         .collect();
     let refs: Vec<&CableTree> = cells.iter().collect();
     CableTree::concat(&refs)

@@ -9,7 +9,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use soa_db::{Attribute, Database};
+use soa_db::Database;
 
 const N: usize = 1_000_000;
 const ROUNDS: usize = 41;
@@ -49,16 +49,7 @@ fn compare(name: &str, mut subject: impl FnMut(), mut baseline: impl FnMut()) {
 
 fn main() {
     // 1. sum and axpy over a 1e6-row f64 column vs Vec<f64>.
-    let mut db = Database::new();
-    let cls = db
-        .add_class("C")
-        .unwrap()
-        .add_attribute(Attribute::new::<f64>("x").initial(1.5))
-        .unwrap()
-        .add_attribute(Attribute::new::<f64>("y").initial(0.5))
-        .unwrap()
-        .id();
-    db.create_many(cls, N).unwrap();
+    let (db, cls) = common::xy_columns(N);
     let x_vec = vec![1.5f64; N];
     let mut y_vec = vec![0.5f64; N];
     let db_ref = &db;

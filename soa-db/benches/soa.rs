@@ -23,16 +23,7 @@ mod common;
 use common::{Particle, ParticleAos};
 
 fn column(c: &mut Criterion) {
-    let mut db = Database::new();
-    let cls = db
-        .add_class("C")
-        .unwrap()
-        .add_attribute(Attribute::new::<f64>("x").initial(1.5))
-        .unwrap()
-        .add_attribute(Attribute::new::<f64>("y").initial(0.5))
-        .unwrap()
-        .id();
-    db.create_many(cls, N).unwrap();
+    let (mut db, cls) = common::xy_columns(N);
     let x_vec = vec![1.5f64; N];
     let mut y_vec = vec![0.5f64; N];
     let mut g = c.benchmark_group("column");

@@ -164,10 +164,7 @@ impl Arena {
     /// The row of a live slot with this generation.
     #[inline(always)]
     pub(crate) fn row(&self, index: u32, generation: NonZeroU32) -> Option<u32> {
-        match self.slots.get(index as usize) {
-            Some(s) if s.generation == generation && s.row != NULL => Some(s.row),
-            _ => None,
-        }
+        self.row_fast(index, generation).filter(|&r| r != NULL)
     }
 
     /// Like [`row`](Self::row), for hot loops: may return [`NULL`] for a handle that was

@@ -14,7 +14,7 @@
 //! * 0 < x < 1 → the centre of the parent's segment containing x: ⌊x·nseg⌋, clamped to
 //!   nseg − 1 (so a boundary x = k/nseg goes to the distal segment k).
 //!
-//! This is what `/work/shared/reference/hh_axon/model.md` and `passive_y/model.md` describe:
+//! This is what `shared/reference/hh_axon/model.md` and `passive_y/model.md` describe:
 //! "x = 0 and x = 1 are NEURON's zero-area end nodes … connected to the first segment centre
 //! by half a segment of axial resistance", and passive_y's "67 segments + 4 zero-area nodes".
 //!

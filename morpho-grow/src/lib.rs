@@ -12,7 +12,7 @@
 //!   section or globally, NEURON's d_lambda rule and a maximum compartment length.
 //!
 //! **Not built yet:** the growth algorithm (TREES greedy growth with ROOTS constraints, see
-//! `/work/shared/specs/morpho-grow.md`); it comes in a later issue.
+//! `shared/specs/morpho-grow.md`); it comes in a later issue.
 //!
 //! Goals, in priority order: reproduce NEURON's geometry and node layout exactly; never panic
 //! on user input; stay a leaf crate (no other workspace crate).

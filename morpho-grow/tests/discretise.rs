@@ -1,5 +1,5 @@
-//! Discretisation against closed forms and NEURON's numbers from /work/shared/reference and
-//! /work/shared/reduce (copied into tests/data).
+//! Discretisation against closed forms and NEURON's numbers from shared/reference and
+//! shared/reduce (copied into tests/data).
 #![allow(clippy::unwrap_used)]
 
 use morpho_grow::*;

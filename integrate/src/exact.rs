@@ -17,7 +17,8 @@
 
 use crate::error::{check_len, check_positive, Error, Result};
 use crate::expm::{phi1, phi2};
-use crate::propagator::{axial_propagators, Csr, FillStats, NEUWON_PRUNE};
+use crate::graph::CableGraph;
+use crate::propagator::{axial_propagators, graph_propagators, Csr, FillStats, NEUWON_PRUNE};
 use crate::tree::CableTree;
 use rayon::prelude::*;
 
@@ -119,19 +120,37 @@ impl ExactCable {
         check_positive("dt", dt)?;
         let want_w = opts.exact_sources && split != Split::NeuwonCompat;
         let (p, w) = axial_propagators(tree, dt, opts.tol, want_w)?;
-        let n = tree.len();
-        Ok(ExactCable {
+        Ok(Self::assemble(p, w, tree.capacitance_nf(), dt, split))
+    }
+
+    /// Build for a general [`CableGraph`] (for instance a NEURON-layout tree whose zero-area
+    /// nodes were eliminated by [`crate::graph::Elimination`]).
+    pub fn from_graph(
+        graph: &CableGraph,
+        dt: f64,
+        split: Split,
+        opts: ExactOptions,
+    ) -> Result<Self> {
+        check_positive("dt", dt)?;
+        let want_w = opts.exact_sources && split != Split::NeuwonCompat;
+        let (p, w) = graph_propagators(graph, dt, opts.tol, want_w)?;
+        Ok(Self::assemble(p, w, graph.capacitance_nf(), dt, split))
+    }
+
+    fn assemble(p: Csr, w: Option<Csr>, cap: &[f64], dt: f64, split: Split) -> Self {
+        let n = cap.len();
+        ExactCable {
             p,
             w: w.map(|w| w.to_csc()),
             src: vec![0.0; n],
-            cap: tree.capacitance_nf().to_vec(),
+            cap: cap.to_vec(),
             dt,
             split,
             scratch: vec![0.0; n],
             scratch_int: vec![0.0; n],
             cache_g: vec![f64::NAN; n],
             coef: vec![0.0; n],
-        })
+        }
     }
 
     /// The propagator P (dimensionless, CSR).

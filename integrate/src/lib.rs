@@ -51,6 +51,7 @@
 mod error;
 pub mod exact;
 pub mod expm;
+pub mod graph;
 pub mod hines;
 pub mod kinetic;
 pub mod lti;
@@ -61,10 +62,12 @@ pub mod tree;
 pub use error::{Error, Result};
 pub use exact::{ExactCable, ExactOptions, Membrane, Split};
 pub use expm::{expm, phi1, phi2, Mat};
+pub use graph::{CableGraph, Elimination};
 pub use hines::{solve_tree, Hines, Scheme};
 pub use kinetic::{exp_euler, InputAxis, KineticScheme, KineticTable, TableReport};
 pub use lti::LtiPropagator;
 pub use propagator::{
-    axial_propagator, axial_propagators, spmv, spmv_par, Csr, FillStats, NEUWON_PRUNE,
+    axial_propagator, axial_propagators, graph_propagators, spmv, spmv_par, Csr, FillStats,
+    NEUWON_PRUNE,
 };
 pub use tree::{BuiltCable, CableBuilder, CableTree, SectionId, ROOT};

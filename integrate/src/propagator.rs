@@ -11,6 +11,7 @@
 //! with sparse products, pruning far below the tolerance in between.
 
 use crate::error::{check_positive, Error, Result};
+use crate::graph::CableGraph;
 use crate::tree::CableTree;
 use rayon::prelude::*;
 use sprs::CsMatI;
@@ -68,19 +69,17 @@ struct Adjacency {
     diag: Vec<f64>,
 }
 
-fn adjacency(tree: &CableTree, h: f64, s: f64) -> Adjacency {
-    let n = tree.len();
-    let c = tree.capacitance_nf();
-    let a = tree.axial_us();
+fn adjacency(g: &CableGraph, h: f64, s: f64) -> Adjacency {
+    let n = g.len();
+    let c = g.capacitance_nf();
     let mut deg = vec![0usize; n];
     let mut sum_a = vec![0.0; n];
-    for i in 0..n {
-        if let Some(p) = tree.parent(i) {
-            deg[i] += 1;
-            deg[p] += 1;
-            sum_a[i] += a[i];
-            sum_a[p] += a[i];
-        }
+    for &(i, j, a) in g.edges() {
+        let (i, j) = (i as usize, j as usize);
+        deg[i] += 1;
+        deg[j] += 1;
+        sum_a[i] += a;
+        sum_a[j] += a;
     }
     let mut ptr = vec![0usize; n + 1];
     for i in 0..n {
@@ -89,16 +88,15 @@ fn adjacency(tree: &CableTree, h: f64, s: f64) -> Adjacency {
     let mut fill = ptr.clone();
     let mut idx = vec![0u32; ptr[n]];
     let mut w = vec![0.0; ptr[n]];
-    for i in 0..n {
-        if let Some(p) = tree.parent(i) {
-            // v_i feeds row p, v_p feeds row i.
-            idx[fill[i]] = p as u32;
-            w[fill[i]] = h * a[i] / (c[p] * s);
-            fill[i] += 1;
-            idx[fill[p]] = i as u32;
-            w[fill[p]] = h * a[i] / (c[i] * s);
-            fill[p] += 1;
-        }
+    for &(i, j, a) in g.edges() {
+        let (i, j) = (i as usize, j as usize);
+        // v_i feeds row j, v_j feeds row i.
+        idx[fill[i]] = j as u32;
+        w[fill[i]] = h * a / (c[j] * s);
+        fill[i] += 1;
+        idx[fill[j]] = i as u32;
+        w[fill[j]] = h * a / (c[i] * s);
+        fill[j] += 1;
     }
     let diag = (0..n).map(|i| 1.0 - h * sum_a[i] / (c[i] * s)).collect();
     Adjacency { ptr, idx, w, diag }
@@ -357,22 +355,33 @@ pub fn axial_propagators(
 ) -> Result<(Csr, Option<Csr>)> {
     check_positive("h_ms", h_ms)?;
     check_positive("tol", tol)?;
-    let n = tree.len();
-    let c = tree.capacitance_nf();
-    if let Some(i) = c.iter().position(|&x| x <= 0.0) {
+    if let Some(&c) = tree.capacitance_nf().iter().find(|&&x| x <= 0.0) {
         return Err(Error::InvalidValue {
             what: "capacitance_nf (exact propagator)",
-            value: c[i],
-            reason: "must be > 0; zero-area nodes need the Hines solver",
+            value: c,
+            reason: "must be > 0; eliminate zero-area nodes first (graph::Elimination)",
         });
     }
-    let a = tree.axial_us();
+    graph_propagators(&CableGraph::from_tree(tree)?, h_ms, tol, with_source)
+}
+
+/// Like [`axial_propagators`] for a general [`CableGraph`] (for instance a tree whose
+/// zero-area nodes were eliminated, see [`crate::graph::Elimination`]).
+pub fn graph_propagators(
+    graph: &CableGraph,
+    h_ms: f64,
+    tol: f64,
+    with_source: bool,
+) -> Result<(Csr, Option<Csr>)> {
+    check_positive("h_ms", h_ms)?;
+    check_positive("tol", tol)?;
+    let n = graph.len();
+    let c = graph.capacitance_nf();
     let mut rate = vec![0.0; n];
-    for i in 0..n {
-        if let Some(p) = tree.parent(i) {
-            rate[i] += a[i] / c[i];
-            rate[p] += a[i] / c[p];
-        }
+    for &(i, j, a) in graph.edges() {
+        let (i, j) = (i as usize, j as usize);
+        rate[i] += a / c[i];
+        rate[j] += a / c[j];
     }
     let s_full = h_ms * rate.iter().cloned().fold(0.0, f64::max);
     let squarings = if s_full > S_MAX {
@@ -382,7 +391,7 @@ pub fn axial_propagators(
     };
     let h = h_ms / 2f64.powi(squarings);
     let s = (h / h_ms * s_full).max(1e-300);
-    let adj = adjacency(tree, h, s);
+    let adj = adjacency(graph, h, s);
     let cmin = c.iter().cloned().fold(f64::INFINITY, f64::min);
     let cmax = c.iter().cloned().fold(0.0, f64::max);
     let ratio = if n == 0 { 1.0 } else { cmax / cmin };

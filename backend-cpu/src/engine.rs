@@ -2,10 +2,12 @@
 //! probes, stepped in NEURON's fixed-step order (see the crate documentation for the phase
 //! order) with the cable solved by [`integrate::Hines`].
 //!
-//! Status: backward Euler (NEURON's default) and Crank–Nicolson (NEURON's `secondorder = 2`).
-//! The exact propagator (which needs the zero-area nodes eliminated first) is refused with
-//! [`Error::Engine`] until it is built. An [`Engine`] is one block of whole cells; a
-//! [`Network`] steps blocks in parallel (rayon) and routes spikes between them.
+//! Methods: backward Euler (NEURON's default), Crank–Nicolson (NEURON's `secondorder = 2`) and
+//! NEUWON's exact propagator ([`Method::Exact`], see the `exact` submodule). An [`Engine`] is
+//! one block of whole cells; a [`Network`] steps blocks in parallel (rayon) and routes spikes
+//! between them.
+
+mod exact;
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -50,7 +52,10 @@ pub enum Method {
     BackwardEuler,
     /// Crank–Nicolson for v, states advanced with the new v (NEURON's `secondorder = 2`).
     CrankNicolson,
-    /// NEUWON's exact propagator: not built yet in the engine.
+    /// NEUWON's exact propagator for the cable (zero-area nodes eliminated), staggered with
+    /// the mechanisms: half a step of the cable with the membrane conductances of the previous
+    /// evaluation, the states over the whole step with the mid-step voltage, the membrane
+    /// re-evaluated there, and the second half step. Second order in dt.
     Exact,
 }
 
@@ -175,6 +180,9 @@ struct Placed {
     mechanism: Compiled,
     inst: Instances,
     point: bool,
+    /// No states, no ions, no NET_RECEIVE (`pas`, `IClamp`, `SEClamp`): its current depends
+    /// only on v, t and parameters, so [`Method::Exact`] evaluates it on every half step.
+    stateless: bool,
 }
 
 /// A running simulation.
@@ -186,6 +194,10 @@ pub struct Engine {
     g: Vec<f64>,
     j: Vec<f64>,
     i: Vec<f64>,
+    /// The point processes' share of `i` and `g` (what [`Method::Exact`] routes through its
+    /// exact source propagator).
+    ip: Vec<f64>,
+    gp: Vec<f64>,
     placed: Vec<Placed>,
     ions: IonPools,
     queue: BinaryHeap<Queued>,
@@ -201,6 +213,8 @@ pub struct Engine {
     block: usize,
     /// Spikes for other blocks: (target, delivery time ms).
     outbox: Vec<(SpikeTarget, f64)>,
+    /// The exact propagator's state, for [`Method::Exact`].
+    exact: Option<exact::ExactState>,
 }
 
 /// What a run recorded.
@@ -236,15 +250,6 @@ impl Engine {
         probes: Vec<Probe>,
         settings: Settings,
     ) -> Result<Engine> {
-        match settings.method {
-            Method::BackwardEuler | Method::CrankNicolson => {}
-            Method::Exact => {
-                return Err(Error::Engine(
-                    "the exact propagator is not built yet in the engine; use backward Euler"
-                        .into(),
-                ))
-            }
-        }
         if !(settings.dt_ms > 0.0 && settings.dt_ms.is_finite()) {
             return Err(Error::Engine(format!(
                 "dt must be a positive number of ms, got {}",
@@ -281,11 +286,17 @@ impl Engine {
                     Err(_) => p.mechanism.set_global(&mut inst, name, *value)?,
                 }
             }
-            let point = p.mechanism.mechanism().kind != nmodl::ir::MechanismKind::Density;
+            let m = p.mechanism.mechanism();
+            let point = m.kind != nmodl::ir::MechanismKind::Density;
+            let stateless = m.advance_state.body.is_empty()
+                && m.write_ions.body.is_empty()
+                && m.ions.is_empty()
+                && m.net_receive.is_none();
             placed.push(Placed {
                 mechanism: p.mechanism,
                 inst,
                 point,
+                stateless,
             });
         }
         for d in &detectors {
@@ -346,6 +357,8 @@ impl Engine {
             g: vec![0.0; n],
             j: vec![0.0; n],
             i: vec![0.0; n],
+            ip: vec![0.0; n],
+            gp: vec![0.0; n],
             placed,
             ions,
             queue: BinaryHeap::new(),
@@ -358,8 +371,15 @@ impl Engine {
             emitted: Emitted::default(),
             block,
             outbox: Vec::new(),
+            exact: match settings.method {
+                Method::Exact => Some(exact::ExactState::new(&tree, settings.dt_ms)?),
+                _ => None,
+            },
         };
         e.initialise()?;
+        if e.exact.is_some() {
+            e.exact_initialise()?;
+        }
         Ok(e)
     }
 
@@ -510,18 +530,48 @@ impl Engine {
 
     /// Advances one step of `dt`.
     pub fn step(&mut self) -> Result<()> {
-        let s = self.settings;
-        let dt = s.dt_ms;
-        let t = self.t;
+        let (t, dt) = (self.t, self.settings.dt_ms);
         // 1. Events due by t + dt/2.
+        let delivered = self.deliver_events(t + dt / 2.0 + 1e-12 * dt)?;
+        if self.exact.is_some() {
+            // 2–4. Exact propagator staggered with the mechanisms (submodule `exact`).
+            self.exact_step(delivered)?;
+        } else {
+            // 2. Currents at v_n and t + dt/2, linearised: I(v) ≈ i + g·(v − v_n).
+            self.membrane_currents(t + dt / 2.0, None)?;
+            for k in 0..self.v.len() {
+                self.j[k] = self.g[k] * self.v[k] - self.i[k];
+            }
+            // 3. Cable. Crank–Nicolson as NEURON's `secondorder = 2`: v at t + dt from the half
+            // backward-Euler step and extrapolation; the states then advance with the new v, as
+            // for backward Euler (reproduces NEURON's so2 hh_soma run to its printed precision).
+            let scheme = match self.settings.method {
+                Method::CrankNicolson => Scheme::CrankNicolson,
+                _ => Scheme::BackwardEuler,
+            };
+            self.hines.step(scheme, dt, &mut self.v, &self.g, &self.j)?;
+            // 4. States with v_{n+1}, ions, watches.
+            self.advance_states(t + dt)?;
+        }
+        // 5. Spikes: upward threshold crossings, time interpolated within the step.
+        self.detect_spikes(t, dt);
+        self.t = t + dt;
+        Ok(())
+    }
+
+    /// Delivers the queued events due by `until` (ms); returns how many.
+    fn deliver_events(&mut self, until: f64) -> Result<usize> {
+        let s = self.settings;
+        let mut delivered = 0;
         while let Some(ev) = self.queue.peek().copied() {
-            if ev.t > t + dt / 2.0 + 1e-12 * dt {
+            if ev.t > until {
                 break;
             }
             self.queue.pop();
+            delivered += 1;
             let env = Env {
                 t: ev.t,
-                dt,
+                dt: s.dt_ms,
                 celsius: s.celsius,
                 v: &self.v,
                 area: &self.area,
@@ -555,47 +605,58 @@ impl Engine {
                 &mut self.seq,
             );
         }
-        // 2. Currents at v_n and t + dt/2, linearised: I(v) ≈ i + g·(v − v_n).
-        self.ions.reset_currents();
+        Ok(delivered)
+    }
+
+    /// Membrane currents (`i`, nA, outward) and their slope conductances (`g`, µS) per
+    /// compartment at the present voltages, with the mechanisms' time `t_eval` (ms): of every
+    /// placement, or (`Some(b)`) of those whose `stateless` flag is `b`. Ion currents are
+    /// reset unless only stateless placements (which use no ions) are evaluated.
+    fn membrane_currents(&mut self, t_eval: f64, stateless: Option<bool>) -> Result<()> {
+        let s = self.settings;
+        if stateless != Some(true) {
+            self.ions.reset_currents();
+        }
         self.i.iter_mut().for_each(|x| *x = 0.0);
         self.g.iter_mut().for_each(|x| *x = 0.0);
-        {
-            let env = Env {
-                t: t + dt / 2.0,
-                dt,
-                celsius: s.celsius,
-                v: &self.v,
-                area: &self.area,
-                diam: &self.diam,
-            };
-            for p in &mut self.placed {
-                p.mechanism
-                    .compute_currents(&mut p.inst, &env, &mut self.ions)?;
-                let (ii, gg) = (p.inst.i(), p.inst.g());
-                for (k, &node) in p.inst.nodes().iter().enumerate() {
-                    // Density: mA/cm² and S/cm² over the area → nA and µS; points: already.
-                    let scale = if p.point { 1.0 } else { self.area[node] * 1e-2 };
-                    self.i[node] += ii[k] * scale;
-                    self.g[node] += gg[k] * scale;
+        self.ip.iter_mut().for_each(|x| *x = 0.0);
+        self.gp.iter_mut().for_each(|x| *x = 0.0);
+        let env = Env {
+            t: t_eval,
+            dt: s.dt_ms,
+            celsius: s.celsius,
+            v: &self.v,
+            area: &self.area,
+            diam: &self.diam,
+        };
+        for p in &mut self.placed {
+            if stateless.is_some_and(|b| b != p.stateless) {
+                continue;
+            }
+            p.mechanism
+                .compute_currents(&mut p.inst, &env, &mut self.ions)?;
+            let (ii, gg) = (p.inst.i(), p.inst.g());
+            for (k, &node) in p.inst.nodes().iter().enumerate() {
+                // Density: mA/cm² and S/cm² over the area → nA and µS; points: already.
+                let scale = if p.point { 1.0 } else { self.area[node] * 1e-2 };
+                self.i[node] += ii[k] * scale;
+                self.g[node] += gg[k] * scale;
+                if p.point {
+                    self.ip[node] += ii[k];
+                    self.gp[node] += gg[k];
                 }
             }
         }
-        for k in 0..self.v.len() {
-            self.j[k] = self.g[k] * self.v[k] - self.i[k];
-        }
-        // 3. Cable.
-        let scheme = match s.method {
-            Method::CrankNicolson => Scheme::CrankNicolson,
-            _ => Scheme::BackwardEuler,
-        };
-        // Crank–Nicolson as NEURON's `secondorder = 2`: v at t + dt from the half backward-Euler
-        // step and extrapolation; the states then advance with the new v, as for backward Euler
-        // (reproduces NEURON's so2 hh_soma run to its printed precision).
-        self.hines.step(scheme, dt, &mut self.v, &self.g, &self.j)?;
-        // 4. States with v_{n+1}, ions, watches.
+        Ok(())
+    }
+
+    /// Advances every mechanism's states over dt with the present voltages (mechanism time
+    /// `t_eval`, ms), then writes ions, updates reversal potentials and checks WATCHes.
+    fn advance_states(&mut self, t_eval: f64) -> Result<()> {
+        let s = self.settings;
         let env = Env {
-            t: t + dt,
-            dt,
+            t: t_eval,
+            dt: s.dt_ms,
             celsius: s.celsius,
             v: &self.v,
             area: &self.area,
@@ -616,7 +677,12 @@ impl Engine {
                 Self::drain(&mut self.emitted, k, &mut self.queue, &mut self.seq);
             }
         }
-        // 5. Spikes: upward threshold crossings, time interpolated within the step.
+        Ok(())
+    }
+
+    /// Upward threshold crossings over the step from `t` (ms), time interpolated within it;
+    /// queues (or posts to other blocks) the connections' events.
+    fn detect_spikes(&mut self, t: f64, dt: f64) {
         for (d, det) in self.detectors.iter().enumerate() {
             let (v0, v1) = (self.last_v[d], self.v[det.node]);
             if v0 < det.threshold_mv && v1 >= det.threshold_mv {
@@ -641,8 +707,6 @@ impl Engine {
             }
             self.last_v[d] = v1;
         }
-        self.t = t + dt;
-        Ok(())
     }
 
     /// Runs until `tstop_ms`, recording every probe at t = 0 and after every step; `progress`

@@ -13,8 +13,9 @@
 //! queue (timed events, `net_send`/`net_move`, connections from spike detectors with delays),
 //! spike detection with the crossing time interpolated in the step, and probes; the cable is
 //! solved by `integrate`'s Hines solver, with backward Euler (NEURON's default) or
-//! Crank–Nicolson (NEURON's `secondorder = 2`). The exact propagator is refused as not built
-//! yet in the engine. Cells are batched into blocks ([`Network`]) stepped in parallel with
+//! Crank–Nicolson (NEURON's `secondorder = 2`), or by NEUWON's exact propagator
+//! ([`Method::Exact`]: zero-area nodes eliminated, Strang split, staggered with the
+//! mechanisms; second order, the most accurate at a given dt). Cells are batched into blocks ([`Network`]) stepped in parallel with
 //! rayon; output events of artificial cells are not routed yet.
 //!
 //! Goals, in order: NEURON's results (the `conformance` tests compare with NEURON 9.0.2's

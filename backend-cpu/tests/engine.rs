@@ -58,14 +58,25 @@ fn a_passive_compartment_relaxes_as_backward_euler_says() {
 }
 
 #[test]
-fn unbuilt_methods_and_dangling_references_are_errors() {
-    let e = Engine::new(&cable(), vec![], vec![], vec![], settings(Method::Exact))
-        .err()
-        .unwrap();
-    assert!(
-        matches!(&e, Error::Engine(s) if s.contains("not built yet")),
-        "{e}"
-    );
+fn a_passive_compartment_relaxes_exactly_with_the_exact_method() {
+    let mut e = Engine::new(
+        &cable(),
+        vec![pas()],
+        vec![],
+        vec![Probe::Voltage { node: 0 }],
+        settings(Method::Exact),
+    )
+    .unwrap();
+    let rec = e.run(10.0, |_| {}).unwrap();
+    // τ = cm/g = 10 ms: v(t) − e = 5·e^{−t/τ}, to rounding.
+    for (t, v) in rec.t_ms.iter().zip(&rec.series[0]) {
+        let want = -70.0 + 5.0 * (-t / 10.0).exp();
+        assert!((v - want).abs() < 1e-12, "t = {t}: {v} vs {want}");
+    }
+}
+
+#[test]
+fn dangling_references_are_errors() {
     let mut p = pas();
     p.nodes = vec![3];
     assert!(matches!(

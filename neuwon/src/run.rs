@@ -4,7 +4,7 @@
 //!
 //! Status: inline sections and SWC morphologies; the shipped mechanism library (`hh`, `pas`,
 //! `IClamp`, `SEClamp`, `ExpSyn`, `Exp2Syn`) and the model's own `mod_files`; backward Euler
-//! and Crank–Nicolson. The exact propagator is not wired yet.
+//! Crank–Nicolson and the exact propagator (`method = "exact"`).
 
 use std::collections::HashMap;
 use std::io::Write;

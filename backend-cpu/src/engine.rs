@@ -10,7 +10,7 @@
 mod exact;
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
 
 use integrate::{CableTree, Hines, Scheme};
 
@@ -136,6 +136,18 @@ struct Queued {
     flag: f64,
     /// Sent by the mechanism itself (`net_send`), so `net_move` can move it.
     self_event: bool,
+    /// The connection (NEURON's NetCon) it travels on, whose NET_RECEIVE arguments persist
+    /// between its events; `None` for a one-off event or a self-event.
+    netcon: Option<NetConKey>,
+}
+
+/// Identifies a connection in the block that receives its events: (source block, source
+/// spike index, target index), or (`u32::MAX`, stream, 0) for a stream of timed events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct NetConKey {
+    block: u32,
+    source: u32,
+    index: u32,
 }
 
 impl PartialEq for Queued {
@@ -211,8 +223,18 @@ pub struct Engine {
     emitted: Emitted,
     /// This engine's index in a [`Network`] (0 alone).
     block: usize,
-    /// Spikes for other blocks: (target, delivery time ms).
-    outbox: Vec<(SpikeTarget, f64)>,
+    /// Events for other blocks: (target, delivery time ms, connection).
+    outbox: Vec<(SpikeTarget, f64, NetConKey)>,
+    /// Output events (`net_event`) emitted during the step: (placement, instance, t ms).
+    emitted_outputs: Vec<(usize, usize, f64)>,
+    /// Registered event sources among the point processes: (placement, instance) → index
+    /// into `output_targets`; their spikes are numbered after the detectors'.
+    outputs: HashMap<(usize, usize), usize>,
+    output_targets: Vec<Vec<SpikeTarget>>,
+    /// NET_RECEIVE arguments of every connection that has delivered an event.
+    netcons: HashMap<NetConKey, [f64; 16]>,
+    /// Streams of timed events registered so far.
+    streams: u32,
     /// The exact propagator's state, for [`Method::Exact`].
     exact: Option<exact::ExactState>,
 }
@@ -371,6 +393,11 @@ impl Engine {
             emitted: Emitted::default(),
             block,
             outbox: Vec::new(),
+            emitted_outputs: Vec::new(),
+            outputs: HashMap::new(),
+            output_targets: Vec::new(),
+            netcons: HashMap::new(),
+            streams: 0,
             exact: match settings.method {
                 Method::Exact => Some(exact::ExactState::new(&tree, settings.dt_ms)?),
                 _ => None,
@@ -396,7 +423,13 @@ impl Engine {
         for (k, p) in self.placed.iter_mut().enumerate() {
             p.mechanism
                 .init(&mut p.inst, &env, &mut self.ions, &mut self.emitted)?;
-            Self::drain(&mut self.emitted, k, &mut self.queue, &mut self.seq);
+            Self::drain(
+                &mut self.emitted,
+                k,
+                &mut self.queue,
+                &mut self.seq,
+                &mut self.emitted_outputs,
+            );
         }
         for p in &mut self.placed {
             p.mechanism.write_ions(&mut p.inst, &env, &mut self.ions)?;
@@ -405,8 +438,15 @@ impl Engine {
         Ok(())
     }
 
-    /// Moves what a kernel of placement `k` emitted into the queue.
-    fn drain(em: &mut Emitted, k: usize, queue: &mut BinaryHeap<Queued>, seq: &mut u64) {
+    /// Moves what a kernel of placement `k` emitted into the queue (self-events) and into
+    /// `outputs` (output events, routed after the step by [`Engine::route_outputs`]).
+    fn drain(
+        em: &mut Emitted,
+        k: usize,
+        queue: &mut BinaryHeap<Queued>,
+        seq: &mut u64,
+        outputs: &mut Vec<(usize, usize, f64)>,
+    ) {
         for (instance, t, flag) in em.sent.drain(..) {
             *seq += 1;
             queue.push(Queued {
@@ -417,6 +457,7 @@ impl Engine {
                 weight: 0.0,
                 flag,
                 self_event: true,
+                netcon: None,
             });
         }
         // net_move: the instance's pending self-event (the latest sent) moves to the new time.
@@ -433,8 +474,120 @@ impl Engine {
             }
             *queue = BinaryHeap::from(events);
         }
-        // Output events of artificial cells are not routed yet (no NetCon from them).
-        em.spikes.clear();
+        outputs.extend(em.spikes.drain(..).map(|(i, t)| (k, i, t)));
+    }
+
+    /// Routes the output events emitted since the last call to the registered sources'
+    /// targets, and records them as spikes (numbered after the detectors).
+    fn route_outputs(&mut self) {
+        if self.emitted_outputs.is_empty() {
+            return;
+        }
+        let n_det = self.detectors.len();
+        for (p, i, t) in std::mem::take(&mut self.emitted_outputs) {
+            let Some(&src) = self.outputs.get(&(p, i)) else {
+                continue;
+            };
+            let index = n_det + src;
+            self.spikes.push((index, t));
+            for (k, tg) in self.output_targets[src].iter().enumerate() {
+                let key = NetConKey {
+                    block: self.block as u32,
+                    source: index as u32,
+                    index: k as u32,
+                };
+                Self::post(
+                    &mut self.queue,
+                    &mut self.seq,
+                    &mut self.outbox,
+                    self.block,
+                    tg,
+                    t,
+                    key,
+                );
+            }
+        }
+    }
+
+    /// Queues (or, for another block, posts) the event of connection `key` to `tg` for a
+    /// spike at `t` (ms).
+    fn post(
+        queue: &mut BinaryHeap<Queued>,
+        seq: &mut u64,
+        outbox: &mut Vec<(SpikeTarget, f64, NetConKey)>,
+        block: usize,
+        tg: &SpikeTarget,
+        t: f64,
+        key: NetConKey,
+    ) {
+        if tg.block != block {
+            outbox.push((*tg, t + tg.delay_ms, key));
+            return;
+        }
+        *seq += 1;
+        queue.push(Queued {
+            t: t + tg.delay_ms,
+            seq: *seq,
+            placement: tg.placement,
+            instance: tg.instance,
+            weight: tg.weight,
+            flag: 0.0,
+            self_event: false,
+            netcon: Some(key),
+        });
+    }
+
+    /// Makes instance `instance` of placement `placement` (an ARTIFICIAL_CELL, or any point
+    /// process that calls `net_event`) a source of events for `targets` (in this block or,
+    /// through a [`Network`], in others). Its output events are recorded as spikes with the
+    /// returned index, which follows the detectors' indices.
+    pub fn connect_output(
+        &mut self,
+        placement: usize,
+        instance: usize,
+        targets: Vec<SpikeTarget>,
+    ) -> Result<usize> {
+        if self
+            .placed
+            .get(placement)
+            .is_none_or(|p| instance >= p.inst.len())
+        {
+            return Err(Error::Engine(format!(
+                "output of placement {placement} instance {instance}, which does not exist"
+            )));
+        }
+        for tg in &targets {
+            if !(tg.delay_ms.is_finite() && tg.delay_ms > 0.0) {
+                return Err(Error::Engine(format!(
+                    "connection delay must be > 0 ms, got {}",
+                    tg.delay_ms
+                )));
+            }
+            if tg.block == self.block
+                && self
+                    .placed
+                    .get(tg.placement)
+                    .is_none_or(|p| tg.instance >= p.inst.len())
+            {
+                return Err(Error::Engine(format!(
+                    "connection to placement {} instance {}, which does not exist",
+                    tg.placement, tg.instance
+                )));
+            }
+        }
+        let src = match self.outputs.get(&(placement, instance)) {
+            Some(&src) => {
+                self.output_targets[src].extend(targets);
+                src
+            }
+            None => {
+                self.outputs
+                    .insert((placement, instance), self.output_targets.len());
+                self.output_targets.push(targets);
+                self.output_targets.len() - 1
+            }
+        };
+        Ok(self.detectors.len() + src)
     }
 
     /// Queues an event with weight `weight` (µS for the shipped synapses) for instance
@@ -445,6 +598,39 @@ impl Engine {
         instance: usize,
         t_ms: f64,
         weight: f64,
+    ) -> Result<()> {
+        self.queue_event(placement, instance, t_ms, weight, None)
+    }
+
+    /// Queues events at `times_ms` with weight `weight` for instance `instance` of placement
+    /// `placement`, all on one connection: as with one NEURON NetCon, NET_RECEIVE arguments
+    /// after the weight (and changes to the weight) persist from one event to the next.
+    pub fn add_events(
+        &mut self,
+        placement: usize,
+        instance: usize,
+        times_ms: &[f64],
+        weight: f64,
+    ) -> Result<()> {
+        let key = NetConKey {
+            block: u32::MAX,
+            source: self.streams,
+            index: 0,
+        };
+        self.streams += 1;
+        for &t in times_ms {
+            self.queue_event(placement, instance, t, weight, Some(key))?;
+        }
+        Ok(())
+    }
+
+    fn queue_event(
+        &mut self,
+        placement: usize,
+        instance: usize,
+        t_ms: f64,
+        weight: f64,
+        netcon: Option<NetConKey>,
     ) -> Result<()> {
         if self
             .placed
@@ -469,6 +655,7 @@ impl Engine {
             weight,
             flag: 0.0,
             self_event: false,
+            netcon,
         });
         Ok(())
     }
@@ -553,8 +740,10 @@ impl Engine {
             // 4. States with v_{n+1}, ions, watches.
             self.advance_states(t + dt)?;
         }
-        // 5. Spikes: upward threshold crossings, time interpolated within the step.
+        // 5. Spikes: upward threshold crossings, time interpolated within the step; output
+        // events of point processes to their connections.
         self.detect_spikes(t, dt);
+        self.route_outputs();
         self.t = t + dt;
         Ok(())
     }
@@ -578,8 +767,9 @@ impl Engine {
                 diam: &self.diam,
             };
             let p = &mut self.placed[ev.placement];
-            // NET_RECEIVE's first argument is the weight; further arguments start at 0 for
-            // every event (NEURON keeps them per NetCon: not built yet).
+            // NET_RECEIVE's first argument is the weight; the arguments belong to the
+            // connection (NEURON's NetCon): they start as (weight, 0, …) with the NET_RECEIVE
+            // INITIAL block run on them at the connection's first event, and persist.
             let n_args = p
                 .mechanism
                 .mechanism()
@@ -587,8 +777,28 @@ impl Engine {
                 .as_ref()
                 .map_or(1, |n| n.n_args)
                 .clamp(1, 16);
+            let saved = if ev.self_event {
+                None
+            } else {
+                ev.netcon.and_then(|k| self.netcons.get(&k).copied())
+            };
             let mut w = [0.0; 16];
-            w[0] = ev.weight;
+            match saved {
+                Some(a) => w = a,
+                None => {
+                    w[0] = ev.weight;
+                    if !ev.self_event {
+                        p.mechanism.net_receive_init(
+                            &mut p.inst,
+                            ev.instance,
+                            &mut w[..n_args],
+                            &env,
+                            &mut self.ions,
+                            &mut self.emitted,
+                        )?;
+                    }
+                }
+            }
             p.mechanism.net_receive(
                 &mut p.inst,
                 ev.instance,
@@ -598,11 +808,15 @@ impl Engine {
                 &mut self.ions,
                 &mut self.emitted,
             )?;
+            if let (Some(k), false) = (ev.netcon, ev.self_event) {
+                self.netcons.insert(k, w);
+            }
             Self::drain(
                 &mut self.emitted,
                 ev.placement,
                 &mut self.queue,
                 &mut self.seq,
+                &mut self.emitted_outputs,
             );
         }
         Ok(delivered)
@@ -674,7 +888,13 @@ impl Engine {
             if p.mechanism.n_watches() > 0 {
                 p.mechanism
                     .check_watches(&mut p.inst, &env, &mut self.ions, &mut self.emitted)?;
-                Self::drain(&mut self.emitted, k, &mut self.queue, &mut self.seq);
+                Self::drain(
+                    &mut self.emitted,
+                    k,
+                    &mut self.queue,
+                    &mut self.seq,
+                    &mut self.emitted_outputs,
+                );
             }
         }
         Ok(())
@@ -688,21 +908,21 @@ impl Engine {
             if v0 < det.threshold_mv && v1 >= det.threshold_mv {
                 let ts = t + dt * (det.threshold_mv - v0) / (v1 - v0);
                 self.spikes.push((d, ts));
-                for tg in &det.targets {
-                    if tg.block != self.block {
-                        self.outbox.push((*tg, ts + tg.delay_ms));
-                        continue;
-                    }
-                    self.seq += 1;
-                    self.queue.push(Queued {
-                        t: ts + tg.delay_ms,
-                        seq: self.seq,
-                        placement: tg.placement,
-                        instance: tg.instance,
-                        weight: tg.weight,
-                        flag: 0.0,
-                        self_event: false,
-                    });
+                for (k, tg) in det.targets.iter().enumerate() {
+                    let key = NetConKey {
+                        block: self.block as u32,
+                        source: d as u32,
+                        index: k as u32,
+                    };
+                    Self::post(
+                        &mut self.queue,
+                        &mut self.seq,
+                        &mut self.outbox,
+                        self.block,
+                        tg,
+                        ts,
+                        key,
+                    );
                 }
             }
             self.last_v[d] = v1;
@@ -727,6 +947,37 @@ impl Engine {
         out.spikes = self.spikes.clone();
         Ok(out)
     }
+}
+
+/// Checks connections from block `from`: the target block and point process exist, and a
+/// connection to another block has a delay of at least dt (so it cannot be due before the
+/// step after the one that sent it).
+fn check_targets(blocks: &[Engine], from: usize, targets: &[SpikeTarget]) -> Result<()> {
+    let dt = blocks.first().map_or(0.025, Engine::dt);
+    for tg in targets {
+        let Some(b) = blocks.get(tg.block) else {
+            return Err(Error::Engine(format!(
+                "connection to block {}, which does not exist",
+                tg.block
+            )));
+        };
+        if b.placed
+            .get(tg.placement)
+            .is_none_or(|p| tg.instance >= p.inst.len())
+        {
+            return Err(Error::Engine(format!(
+                "connection to placement {} instance {} of block {}, which does not exist",
+                tg.placement, tg.instance, tg.block
+            )));
+        }
+        if tg.block != from && tg.delay_ms < dt {
+            return Err(Error::Engine(format!(
+                "a connection between cells in different blocks needs a delay of at least dt ({dt} ms), got {} ms",
+                tg.delay_ms
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Number of steps of `dt` from `t` to `tstop` (ms).
@@ -774,23 +1025,42 @@ impl Network {
                 return Err(Error::Engine("every block must use the same dt".into()));
             }
             for d in &b.detectors {
-                for tg in &d.targets {
-                    if tg.block >= blocks.len() {
-                        return Err(Error::Engine(format!(
-                            "connection to block {}, which does not exist",
-                            tg.block
-                        )));
-                    }
-                    if tg.block != k && tg.delay_ms < dt {
-                        return Err(Error::Engine(format!(
-                            "a connection between cells in different blocks needs a delay of at least dt ({dt} ms), got {} ms",
-                            tg.delay_ms
-                        )));
-                    }
-                }
+                check_targets(&blocks, k, &d.targets)?;
             }
         }
         Ok(Network { blocks })
+    }
+
+    /// Makes a point process of block `block` a source of events (see
+    /// [`Engine::connect_output`]); targets may be in any block.
+    pub fn connect_output(
+        &mut self,
+        block: usize,
+        placement: usize,
+        instance: usize,
+        targets: Vec<SpikeTarget>,
+    ) -> Result<usize> {
+        check_targets(&self.blocks, block, &targets)?;
+        self.blocks
+            .get_mut(block)
+            .ok_or_else(|| Error::Engine(format!("output of block {block}, which does not exist")))?
+            .connect_output(placement, instance, targets)
+    }
+
+    /// Queues a stream of events on one connection for block `block` (see
+    /// [`Engine::add_events`]).
+    pub fn add_events(
+        &mut self,
+        block: usize,
+        placement: usize,
+        instance: usize,
+        times_ms: &[f64],
+        weight: f64,
+    ) -> Result<()> {
+        self.blocks
+            .get_mut(block)
+            .ok_or_else(|| Error::Engine(format!("event for block {block}, which does not exist")))?
+            .add_events(placement, instance, times_ms, weight)
     }
 
     /// The blocks.
@@ -821,8 +1091,16 @@ impl Network {
         for b in &mut self.blocks {
             mail.append(&mut b.outbox);
         }
-        for (tg, t) in mail {
-            self.add_event(tg.block, tg.placement, tg.instance, t, tg.weight)?;
+        for (tg, t, key) in mail {
+            self.blocks
+                .get_mut(tg.block)
+                .ok_or_else(|| {
+                    Error::Engine(format!(
+                        "event for block {}, which does not exist",
+                        tg.block
+                    ))
+                })?
+                .queue_event(tg.placement, tg.instance, t, tg.weight, Some(key))?;
         }
         Ok(())
     }

@@ -16,7 +16,9 @@
 //! Crank–Nicolson (NEURON's `secondorder = 2`), or by NEUWON's exact propagator
 //! ([`Method::Exact`]: zero-area nodes eliminated, Strang split, staggered with the
 //! mechanisms; second order, the most accurate at a given dt). Cells are batched into blocks ([`Network`]) stepped in parallel with
-//! rayon; output events of artificial cells are not routed yet.
+//! rayon. Output events of point processes (ARTIFICIAL_CELL `net_event`) are routed to their
+//! connections ([`Engine::connect_output`]), and each connection keeps its NET_RECEIVE
+//! arguments between events, as a NetCon does in NEURON.
 //!
 //! Goals, in order: NEURON's results (the `conformance` tests compare with NEURON 9.0.2's
 //! recorded runs of the corpus); no panics and typed errors ([`Error`]), an unsupported construct

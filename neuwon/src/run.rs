@@ -485,8 +485,26 @@ pub fn build(model: &Model) -> Result<Built, ModelErrors> {
             detector_cells.push((spec.name.clone(), copy));
         }
     }
+    // Connections from point processes' output events, registered once the network exists.
+    // (source (block, placement, instance), target, spikes.csv label (cell.synapse, copy)).
+    type Output = ((usize, usize, usize), SpikeTarget, (String, usize));
+    let mut outputs: Vec<Output> = Vec::new();
     for c in &model.connections {
         let (cell, copy) = &c.source;
+        if let Some(name) = &c.source_synapse {
+            let src = synapse(cell, *copy, name, &c.pos)?;
+            let (tcell, tcopy, tsyn) = &c.target;
+            let (block, placement, instance) = synapse(tcell, *tcopy, tsyn, &c.pos)?;
+            let tg = SpikeTarget {
+                block,
+                placement,
+                instance,
+                weight: c.weight_us,
+                delay_ms: c.delay_ms,
+            };
+            outputs.push((src, tg, (format!("{cell}.{name}"), *copy)));
+            continue;
+        }
         let d = detector_cells
             .iter()
             .position(|x| x.0 == *cell && x.1 == *copy)
@@ -600,13 +618,11 @@ pub fn build(model: &Model) -> Result<Built, ModelErrors> {
         probe_names.push(pr.name.clone());
         probe_units.push(unit);
     }
-    // Events.
+    // Events: each `[[event]]` is one connection (its NET_RECEIVE arguments persist).
     let mut events = Vec::new();
     for e in &model.events {
         let (block, placement, instance) = synapse(&e.cell, e.index, &e.synapse, &e.pos)?;
-        for &t in &e.times_ms {
-            events.push((block, placement, instance, t, e.weight_us));
-        }
+        events.push((block, placement, instance, &e.times_ms, e.weight_us));
     }
     let s = &model.simulation;
     let method = match s.method {
@@ -647,10 +663,20 @@ pub fn build(model: &Model) -> Result<Built, ModelErrors> {
         );
     }
     let mut network = Network::new(blocks).map_err(|e| err(model, &top, e.to_string()))?;
-    for (b, p, i, t, w) in events {
+    for (b, p, i, times, w) in events {
         network
-            .add_event(b, p, i, t, w)
+            .add_events(b, p, i, times, w)
             .map_err(|e| err(model, &top, e.to_string()))?;
+    }
+    // Output events of point processes: their spikes are recorded after the detectors'.
+    for ((b, p, i), tg, label) in outputs {
+        let local = network
+            .connect_output(b, p, i, vec![tg])
+            .map_err(|e| err(model, &top, e.to_string()))?;
+        if !detector_at.contains(&(b, local)) {
+            detector_at.push((b, local));
+            detector_cells.push(label);
+        }
     }
     Ok(Built {
         network,

@@ -199,3 +199,33 @@ fn sizes_that_would_exhaust_memory_are_refused() {
     );
     assert!(e.contains("would record"), "{e}");
 }
+
+#[test]
+fn an_artificial_cell_drives_a_synapse_through_a_connection() {
+    let dir = scratch("artificial");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../backend-cpu/tests/data");
+    let model = format!(
+        "mod_files = [\"{}\", \"{}\"]\n{}",
+        data.join("ticker.mod").display(),
+        data.join("counter.mod").display(),
+        BASE.replace("tstop = 1", "tstop = 20")
+            + "[[cell.mechanism]]\nname = \"pas\"\n\n\
+               [[cell.synapse]]\nname = \"gen\"\nmechanism = \"Ticker\"\nat = \"soma(0.5)\"\n\
+               parameters = { start = 2, interval = 4, number = 3 }\n\n\
+               [[cell.synapse]]\nname = \"count\"\nmechanism = \"Counter\"\nat = \"soma(0.5)\"\n\n\
+               [[connection]]\nsource = \"c[0].gen\"\ntarget = \"c[0].count\"\nweight = 0.5\ndelay = 1\n\n\
+               [[event]]\ntarget = \"c[0].count\"\ntimes = [15, 16]\nweight = 2\n\n\
+               [[probe]]\nname = \"n\"\nat = \"c[0].count\"\nvariable = \"last_count\"\n\
+               [[probe]]\nname = \"total\"\nat = \"c[0].count\"\nvariable = \"total\"\n",
+    );
+    let traces = traces(&dir, &model);
+    let last = traces.lines().last().unwrap();
+    // Three ticker events (n = 11, 12, 13 on their connection), then two timed events on
+    // their own connection (n = 11, 12); total = 3 × 0.5 + 2 × 2.
+    assert!(last.starts_with("20,12,5.5"), "{last}");
+    let spikes = std::fs::read_to_string(dir.join("out/spikes.csv")).unwrap();
+    assert_eq!(
+        spikes,
+        "cell,index,t_ms\nc.gen,0,2\nc.gen,0,6\nc.gen,0,10\n"
+    );
+}

@@ -239,6 +239,9 @@ pub struct EventsSpec {
 pub struct ConnectionSpec {
     /// Source cell and copy.
     pub source: (String, usize),
+    /// `None`: the copy's spike source (threshold detector); `Some(name)`: the output events
+    /// (`net_event`) of that copy's synapse `name`, e.g. an ARTIFICIAL_CELL.
+    pub source_synapse: Option<String>,
     /// Target cell, copy and synapse.
     pub target: (String, usize, String),
     /// Weight, µS.
@@ -508,18 +511,29 @@ impl Checker<'_> {
                 Dimension::Time,
                 (|d| d > 0.0, "a delay > 0"),
             );
-            let source = match location::parse_cell_ref(r.source.get_ref()) {
-                Ok((cell, index)) => self
-                    .check_cell(&r.source, &cells, &cell, index)
-                    .then_some((cell, index)),
-                Err(m) => {
-                    self.error(self.at(&r.source), format!("connection source: {m}"));
-                    None
+            let source = if r.source.get_ref().contains('.') {
+                match self.target(&r.source, &cells, true) {
+                    Some(Target::Synapse {
+                        cell,
+                        index,
+                        synapse,
+                    }) => Some((cell, index, Some(synapse))),
+                    _ => None,
+                }
+            } else {
+                match location::parse_cell_ref(r.source.get_ref()) {
+                    Ok((cell, index)) => self
+                        .check_cell(&r.source, &cells, &cell, index)
+                        .then_some((cell, index, None)),
+                    Err(m) => {
+                        self.error(self.at(&r.source), format!("connection source: {m}"));
+                        None
+                    }
                 }
             };
             let target = self.target(&r.target, &cells, true);
             if let (
-                Some(source),
+                Some((scell, sindex, source_synapse)),
                 Some(Target::Synapse {
                     cell,
                     index,
@@ -528,7 +542,8 @@ impl Checker<'_> {
             ) = (source, target)
             {
                 connections.push(ConnectionSpec {
-                    source,
+                    source: (scell, sindex),
+                    source_synapse,
                     target: (cell, index, synapse),
                     weight_us: weight,
                     delay_ms: delay,

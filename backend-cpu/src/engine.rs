@@ -14,6 +14,7 @@ use integrate::{CableTree, Hines, Scheme};
 
 use crate::error::{Error, Result};
 use crate::exec::{Compiled, Env, EventSink, Instances};
+use crate::fast::FastPath;
 use crate::ions::IonPools;
 
 /// The compartments: a forest in parent-before-child order (as
@@ -171,10 +172,10 @@ impl EventSink for Emitted {
     }
 }
 
-struct Placed {
-    mechanism: Compiled,
-    inst: Instances,
-    point: bool,
+pub(crate) struct Placed {
+    pub(crate) mechanism: Compiled,
+    pub(crate) inst: Instances,
+    pub(crate) point: bool,
 }
 
 /// A running simulation.
@@ -201,6 +202,71 @@ pub struct Engine {
     block: usize,
     /// Spikes for other blocks: (target, delivery time ms).
     outbox: Vec<(SpikeTarget, f64)>,
+    /// Per-phase time, when profiling.
+    profile: Option<PhaseTimes>,
+    /// Use the native kernels of the fast path where the model allows it.
+    fast_enabled: bool,
+    /// The fast path's data, when the model qualifies (see [`Engine::fast_path_active`]).
+    fast: Option<FastPath>,
+}
+
+/// Time spent in each phase of the step, summed over steps (and over blocks in a
+/// [`Network`]), ns. Filled only while profiling ([`Engine::set_profiling`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PhaseTimes {
+    /// Event delivery (NET_RECEIVE).
+    pub events_ns: u64,
+    /// Mechanism currents and their sum into the compartments (matrix assembly on the fast
+    /// path, where the two are one pass).
+    pub currents_ns: u64,
+    /// Cable solve (Hines elimination and substitution).
+    pub solve_ns: u64,
+    /// State update (advance_state, write_ions, reversal potentials, WATCH).
+    pub states_ns: u64,
+    /// Spike detection.
+    pub detect_ns: u64,
+    /// Probe sampling (in [`Engine::run`] / [`Network::run`]).
+    pub probes_ns: u64,
+}
+
+impl PhaseTimes {
+    /// (name, ns) of every phase, in step order.
+    pub fn named(&self) -> [(&'static str, u64); 6] {
+        [
+            ("events", self.events_ns),
+            ("currents", self.currents_ns),
+            ("solve", self.solve_ns),
+            ("states", self.states_ns),
+            ("detect", self.detect_ns),
+            ("probes", self.probes_ns),
+        ]
+    }
+
+    fn add(&mut self, o: &PhaseTimes) {
+        self.events_ns += o.events_ns;
+        self.currents_ns += o.currents_ns;
+        self.solve_ns += o.solve_ns;
+        self.states_ns += o.states_ns;
+        self.detect_ns += o.detect_ns;
+        self.probes_ns += o.probes_ns;
+    }
+}
+
+/// A stopwatch that costs nothing when profiling is off.
+struct Lap(Option<std::time::Instant>);
+
+impl Lap {
+    fn start(on: bool) -> Lap {
+        Lap(on.then(std::time::Instant::now))
+    }
+    /// Adds the time since the last lap to `slot` (when on) and restarts.
+    fn lap(&mut self, slot: Option<&mut u64>) {
+        if let (Some(t0), Some(slot)) = (self.0, slot) {
+            let now = std::time::Instant::now();
+            *slot += (now - t0).as_nanos() as u64;
+            self.0 = Some(now);
+        }
+    }
 }
 
 /// What a run recorded.
@@ -358,8 +424,12 @@ impl Engine {
             emitted: Emitted::default(),
             block,
             outbox: Vec::new(),
+            profile: None,
+            fast_enabled: true,
+            fast: None,
         };
         e.initialise()?;
+        e.fast = FastPath::new(cable, &e.placed, &e.ions, &e.probes, &e.settings);
         Ok(e)
     }
 
@@ -513,6 +583,7 @@ impl Engine {
         let s = self.settings;
         let dt = s.dt_ms;
         let t = self.t;
+        let mut lap = Lap::start(self.profile.is_some());
         // 1. Events due by t + dt/2.
         while let Some(ev) = self.queue.peek().copied() {
             if ev.t > t + dt / 2.0 + 1e-12 * dt {
@@ -555,6 +626,18 @@ impl Engine {
                 &mut self.seq,
             );
         }
+        lap.lap(self.profile.as_mut().map(|p| &mut p.events_ns));
+        if self.fast_enabled {
+            if let Some(fast) = self.fast.as_mut() {
+                fast.step(t, dt, &mut self.v, &mut self.placed)?;
+                // Currents, solve and states are one fused pass: booked as `solve`.
+                lap.lap(self.profile.as_mut().map(|p| &mut p.solve_ns));
+                self.detect(t, dt);
+                lap.lap(self.profile.as_mut().map(|p| &mut p.detect_ns));
+                self.t = t + dt;
+                return Ok(());
+            }
+        }
         // 2. Currents at v_n and t + dt/2, linearised: I(v) ≈ i + g·(v − v_n).
         self.ions.reset_currents();
         self.i.iter_mut().for_each(|x| *x = 0.0);
@@ -583,6 +666,7 @@ impl Engine {
         for k in 0..self.v.len() {
             self.j[k] = self.g[k] * self.v[k] - self.i[k];
         }
+        lap.lap(self.profile.as_mut().map(|p| &mut p.currents_ns));
         // 3. Cable.
         let scheme = match s.method {
             Method::CrankNicolson => Scheme::CrankNicolson,
@@ -592,6 +676,7 @@ impl Engine {
         // step and extrapolation; the states then advance with the new v, as for backward Euler
         // (reproduces NEURON's so2 hh_soma run to its printed precision).
         self.hines.step(scheme, dt, &mut self.v, &self.g, &self.j)?;
+        lap.lap(self.profile.as_mut().map(|p| &mut p.solve_ns));
         // 4. States with v_{n+1}, ions, watches.
         let env = Env {
             t: t + dt,
@@ -616,7 +701,16 @@ impl Engine {
                 Self::drain(&mut self.emitted, k, &mut self.queue, &mut self.seq);
             }
         }
-        // 5. Spikes: upward threshold crossings, time interpolated within the step.
+        lap.lap(self.profile.as_mut().map(|p| &mut p.states_ns));
+        self.detect(t, dt);
+        lap.lap(self.profile.as_mut().map(|p| &mut p.detect_ns));
+        self.t = t + dt;
+        Ok(())
+    }
+
+    /// Spike detection for the step from `t` to `t + dt`: upward threshold crossings, the time
+    /// interpolated within the step.
+    fn detect(&mut self, t: f64, dt: f64) {
         for (d, det) in self.detectors.iter().enumerate() {
             let (v0, v1) = (self.last_v[d], self.v[det.node]);
             if v0 < det.threshold_mv && v1 >= det.threshold_mv {
@@ -641,8 +735,30 @@ impl Engine {
             }
             self.last_v[d] = v1;
         }
-        self.t = t + dt;
-        Ok(())
+    }
+
+    /// Use the fast path (native fused kernels, see [`Engine::fast_path_active`]) where the
+    /// model allows it (`true`, the default), or always the generic interpreter path (`false`:
+    /// the reference the fast path is tested against).
+    pub fn set_fast_path(&mut self, on: bool) {
+        self.fast_enabled = on;
+    }
+
+    /// Whether steps take the fast path: native kernels for the shipped `hh`, `pas` and
+    /// `IClamp` fused with the cable solve, taken only for models made of those alone whose
+    /// answers it reproduces (the conditions are in `backend-cpu/src/fast.rs`).
+    pub fn fast_path_active(&self) -> bool {
+        self.fast_enabled && self.fast.is_some()
+    }
+
+    /// Starts (clearing) or stops the per-phase timing of [`Engine::phase_times`].
+    pub fn set_profiling(&mut self, on: bool) {
+        self.profile = on.then(PhaseTimes::default);
+    }
+
+    /// Time per phase since profiling was started (zero when it is off).
+    pub fn phase_times(&self) -> PhaseTimes {
+        self.profile.unwrap_or_default()
     }
 
     /// Runs until `tstop_ms`, recording every probe at t = 0 and after every step; `progress`
@@ -655,7 +771,9 @@ impl Engine {
             steps,
             || {
                 self.step()?;
+                let mut lap = Lap::start(self.profile.is_some());
                 self.sample(&mut out);
+                lap.lap(self.profile.as_mut().map(|p| &mut p.probes_ns));
                 Ok(())
             },
             progress,
@@ -734,6 +852,30 @@ impl Network {
         &self.blocks
     }
 
+    /// [`Engine::set_fast_path`] for every block.
+    pub fn set_fast_path(&mut self, on: bool) {
+        self.blocks.iter_mut().for_each(|b| b.set_fast_path(on));
+    }
+
+    /// Whether every block takes the fast path ([`Engine::fast_path_active`]).
+    pub fn fast_path_active(&self) -> bool {
+        self.blocks.iter().all(Engine::fast_path_active)
+    }
+
+    /// [`Engine::set_profiling`] for every block.
+    pub fn set_profiling(&mut self, on: bool) {
+        self.blocks.iter_mut().for_each(|b| b.set_profiling(on));
+    }
+
+    /// Time per phase summed over the blocks (CPU time of the threads that ran them).
+    pub fn phase_times(&self) -> PhaseTimes {
+        let mut p = PhaseTimes::default();
+        for b in &self.blocks {
+            p.add(&b.phase_times());
+        }
+        p
+    }
+
     /// Queues an event for block `block` (see [`Engine::add_event`]).
     pub fn add_event(
         &mut self,
@@ -782,8 +924,10 @@ impl Network {
             steps,
             || {
                 self.step()?;
-                for (b, r) in self.blocks.iter().zip(&mut recs) {
+                for (b, r) in self.blocks.iter_mut().zip(&mut recs) {
+                    let mut lap = Lap::start(b.profile.is_some());
                     b.sample(r);
+                    lap.lap(b.profile.as_mut().map(|p| &mut p.probes_ns));
                 }
                 Ok(())
             },

@@ -564,10 +564,17 @@ impl Engine {
                     name,
                     elem,
                 } => {
+                    let fast = self
+                        .fast
+                        .as_ref()
+                        .filter(|_| self.fast_enabled)
+                        .and_then(|f| f.state(*placement, *instance, name));
                     let p = &self.placed[*placement];
-                    p.mechanism
-                        .column(&p.inst, name, *elem)
-                        .map_or(f64::NAN, |c| c[*instance])
+                    fast.unwrap_or_else(|| {
+                        p.mechanism
+                            .column(&p.inst, name, *elem)
+                            .map_or(f64::NAN, |c| c[*instance])
+                    })
                 }
                 Probe::Current {
                     placement,
@@ -740,8 +747,15 @@ impl Engine {
     /// Use the fast path (native fused kernels, see [`Engine::fast_path_active`]) where the
     /// model allows it (`true`, the default), or always the generic interpreter path (`false`:
     /// the reference the fast path is tested against).
-    pub fn set_fast_path(&mut self, on: bool) {
+    pub fn set_fast_path(&mut self, on: bool) -> Result<()> {
+        if !on {
+            if let Some(f) = self.fast.as_mut() {
+                // The fast path keeps some states its own way: hand them back.
+                f.store(&mut self.placed)?;
+            }
+        }
         self.fast_enabled = on;
+        Ok(())
     }
 
     /// Whether steps take the fast path: native kernels for the shipped `hh`, `pas` and
@@ -853,8 +867,8 @@ impl Network {
     }
 
     /// [`Engine::set_fast_path`] for every block.
-    pub fn set_fast_path(&mut self, on: bool) {
-        self.blocks.iter_mut().for_each(|b| b.set_fast_path(on));
+    pub fn set_fast_path(&mut self, on: bool) -> Result<()> {
+        self.blocks.iter_mut().try_for_each(|b| b.set_fast_path(on))
     }
 
     /// Whether every block takes the fast path ([`Engine::fast_path_active`]).

@@ -124,7 +124,7 @@ fn fast_path_gives_the_generic_answers() {
     for method in [Method::BackwardEuler, Method::CrankNicolson] {
         let mut fast = engine(method, None, probes());
         let mut slow = engine(method, None, probes());
-        slow.set_fast_path(false);
+        slow.set_fast_path(false).unwrap();
         assert!(fast.fast_path_active(), "{method:?}");
         assert!(!slow.fast_path_active());
         let a = fast.run(40.0, |_| {}).unwrap();
@@ -140,8 +140,8 @@ fn fast_path_gives_the_generic_answers() {
             }
         }
         // Switching paths mid-run keeps the state.
-        fast.set_fast_path(false);
-        slow.set_fast_path(true);
+        fast.set_fast_path(false).unwrap();
+        slow.set_fast_path(true).unwrap();
         for _ in 0..200 {
             fast.step().unwrap();
             slow.step().unwrap();

@@ -31,7 +31,7 @@ fn run(size: Size, blocks: usize, fast: bool) -> (Vec<f64>, Vec<f64>, Vec<f64>, 
         true,
     )
     .unwrap();
-    t.network.set_fast_path(fast);
+    t.network.set_fast_path(fast).unwrap();
     let active = t.network.fast_path_active();
     let recs = t.network.run(100.0, |_| {}).unwrap();
     let v_end: Vec<f64> = t

@@ -113,7 +113,7 @@ fn run(a: &Args) -> Result<String, Error> {
             },
             false,
         )?;
-        tree.network.set_fast_path(!a.reference);
+        tree.network.set_fast_path(!a.reference)?;
         tree.network.set_profiling(a.profile);
         fields.push(("matrix_nodes".into(), tree.matrix_nodes.to_string()));
         fields.push((

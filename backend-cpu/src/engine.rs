@@ -16,6 +16,7 @@ use integrate::{CableTree, Hines, Scheme};
 
 use crate::error::{Error, Result};
 use crate::exec::{Compiled, Env, EventSink, Instances};
+use crate::fast::FastPath;
 use crate::ions::IonPools;
 
 /// The compartments: a forest in parent-before-child order (as
@@ -188,13 +189,13 @@ impl EventSink for Emitted {
     }
 }
 
-struct Placed {
-    mechanism: Compiled,
-    inst: Instances,
-    point: bool,
+pub(crate) struct Placed {
+    pub(crate) mechanism: Compiled,
+    pub(crate) inst: Instances,
+    pub(crate) point: bool,
     /// No states, no ions, no NET_RECEIVE (`pas`, `IClamp`, `SEClamp`): its current depends
     /// only on v, t and parameters, so [`Method::Exact`] evaluates it on every half step.
-    stateless: bool,
+    pub(crate) stateless: bool,
 }
 
 /// A running simulation.
@@ -237,6 +238,71 @@ pub struct Engine {
     streams: u32,
     /// The exact propagator's state, for [`Method::Exact`].
     exact: Option<exact::ExactState>,
+    /// Per-phase time, when profiling.
+    profile: Option<PhaseTimes>,
+    /// Use the native kernels of the fast path where the model allows it.
+    fast_enabled: bool,
+    /// The fast path's data, when the model qualifies (see [`Engine::fast_path_active`]).
+    fast: Option<FastPath>,
+}
+
+/// Time spent in each phase of the step, summed over steps (and over blocks in a
+/// [`Network`]), ns. Filled only while profiling ([`Engine::set_profiling`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PhaseTimes {
+    /// Event delivery (NET_RECEIVE).
+    pub events_ns: u64,
+    /// Mechanism currents and their sum into the compartments (matrix assembly on the fast
+    /// path, where the two are one pass).
+    pub currents_ns: u64,
+    /// Cable solve (Hines elimination and substitution).
+    pub solve_ns: u64,
+    /// State update (advance_state, write_ions, reversal potentials, WATCH).
+    pub states_ns: u64,
+    /// Spike detection.
+    pub detect_ns: u64,
+    /// Probe sampling (in [`Engine::run`] / [`Network::run`]).
+    pub probes_ns: u64,
+}
+
+impl PhaseTimes {
+    /// (name, ns) of every phase, in step order.
+    pub fn named(&self) -> [(&'static str, u64); 6] {
+        [
+            ("events", self.events_ns),
+            ("currents", self.currents_ns),
+            ("solve", self.solve_ns),
+            ("states", self.states_ns),
+            ("detect", self.detect_ns),
+            ("probes", self.probes_ns),
+        ]
+    }
+
+    fn add(&mut self, o: &PhaseTimes) {
+        self.events_ns += o.events_ns;
+        self.currents_ns += o.currents_ns;
+        self.solve_ns += o.solve_ns;
+        self.states_ns += o.states_ns;
+        self.detect_ns += o.detect_ns;
+        self.probes_ns += o.probes_ns;
+    }
+}
+
+/// A stopwatch that costs nothing when profiling is off.
+struct Lap(Option<std::time::Instant>);
+
+impl Lap {
+    fn start(on: bool) -> Lap {
+        Lap(on.then(std::time::Instant::now))
+    }
+    /// Adds the time since the last lap to `slot` (when on) and restarts.
+    fn lap(&mut self, slot: Option<&mut u64>) {
+        if let (Some(t0), Some(slot)) = (self.0, slot) {
+            let now = std::time::Instant::now();
+            *slot += (now - t0).as_nanos() as u64;
+            self.0 = Some(now);
+        }
+    }
 }
 
 /// What a run recorded.
@@ -402,10 +468,15 @@ impl Engine {
                 Method::Exact => Some(exact::ExactState::new(&tree, settings.dt_ms)?),
                 _ => None,
             },
+            profile: None,
+            fast_enabled: true,
+            fast: None,
         };
         e.initialise()?;
         if e.exact.is_some() {
             e.exact_initialise()?;
+        } else {
+            e.fast = FastPath::new(cable, &e.placed, &e.ions, &e.probes, &e.settings);
         }
         Ok(e)
     }
@@ -701,10 +772,17 @@ impl Engine {
                     name,
                     elem,
                 } => {
+                    let fast = self
+                        .fast
+                        .as_ref()
+                        .filter(|_| self.fast_enabled)
+                        .and_then(|f| f.state(*placement, *instance, name));
                     let p = &self.placed[*placement];
-                    p.mechanism
-                        .column(&p.inst, name, *elem)
-                        .map_or(f64::NAN, |c| c[*instance])
+                    fast.unwrap_or_else(|| {
+                        p.mechanism
+                            .column(&p.inst, name, *elem)
+                            .map_or(f64::NAN, |c| c[*instance])
+                    })
                 }
                 Probe::Current {
                     placement,
@@ -718,17 +796,25 @@ impl Engine {
     /// Advances one step of `dt`.
     pub fn step(&mut self) -> Result<()> {
         let (t, dt) = (self.t, self.settings.dt_ms);
+        let mut lap = Lap::start(self.profile.is_some());
         // 1. Events due by t + dt/2.
         let delivered = self.deliver_events(t + dt / 2.0 + 1e-12 * dt)?;
-        if self.exact.is_some() {
+        lap.lap(self.profile.as_mut().map(|p| &mut p.events_ns));
+        if let (true, Some(fast)) = (self.fast_enabled, self.fast.as_mut()) {
+            // 2–4 fused (native kernels): booked as `solve`.
+            fast.step(t, dt, &mut self.v, &mut self.placed)?;
+            lap.lap(self.profile.as_mut().map(|p| &mut p.solve_ns));
+        } else if self.exact.is_some() {
             // 2–4. Exact propagator staggered with the mechanisms (submodule `exact`).
             self.exact_step(delivered)?;
+            lap.lap(self.profile.as_mut().map(|p| &mut p.solve_ns));
         } else {
             // 2. Currents at v_n and t + dt/2, linearised: I(v) ≈ i + g·(v − v_n).
             self.membrane_currents(t + dt / 2.0, None)?;
             for k in 0..self.v.len() {
                 self.j[k] = self.g[k] * self.v[k] - self.i[k];
             }
+            lap.lap(self.profile.as_mut().map(|p| &mut p.currents_ns));
             // 3. Cable. Crank–Nicolson as NEURON's `secondorder = 2`: v at t + dt from the half
             // backward-Euler step and extrapolation; the states then advance with the new v, as
             // for backward Euler (reproduces NEURON's so2 hh_soma run to its printed precision).
@@ -737,13 +823,16 @@ impl Engine {
                 _ => Scheme::BackwardEuler,
             };
             self.hines.step(scheme, dt, &mut self.v, &self.g, &self.j)?;
+            lap.lap(self.profile.as_mut().map(|p| &mut p.solve_ns));
             // 4. States with v_{n+1}, ions, watches.
             self.advance_states(t + dt)?;
+            lap.lap(self.profile.as_mut().map(|p| &mut p.states_ns));
         }
         // 5. Spikes: upward threshold crossings, time interpolated within the step; output
         // events of point processes to their connections.
         self.detect_spikes(t, dt);
         self.route_outputs();
+        lap.lap(self.profile.as_mut().map(|p| &mut p.detect_ns));
         self.t = t + dt;
         Ok(())
     }
@@ -929,6 +1018,37 @@ impl Engine {
         }
     }
 
+    /// Use the fast path (native fused kernels, see [`Engine::fast_path_active`]) where the
+    /// model allows it (`true`, the default), or always the generic interpreter path (`false`:
+    /// the reference the fast path is tested against).
+    pub fn set_fast_path(&mut self, on: bool) -> Result<()> {
+        if !on {
+            if let Some(f) = self.fast.as_mut() {
+                // The fast path keeps some states its own way: hand them back.
+                f.store(&mut self.placed)?;
+            }
+        }
+        self.fast_enabled = on;
+        Ok(())
+    }
+
+    /// Whether steps take the fast path: native kernels for the shipped `hh`, `pas` and
+    /// `IClamp` fused with the cable solve, taken only for models made of those alone whose
+    /// answers it reproduces (the conditions are in `backend-cpu/src/fast.rs`).
+    pub fn fast_path_active(&self) -> bool {
+        self.fast_enabled && self.fast.is_some()
+    }
+
+    /// Starts (clearing) or stops the per-phase timing of [`Engine::phase_times`].
+    pub fn set_profiling(&mut self, on: bool) {
+        self.profile = on.then(PhaseTimes::default);
+    }
+
+    /// Time per phase since profiling was started (zero when it is off).
+    pub fn phase_times(&self) -> PhaseTimes {
+        self.profile.unwrap_or_default()
+    }
+
     /// Runs until `tstop_ms`, recording every probe at t = 0 and after every step; `progress`
     /// is called with the fraction done (0–1) every 1 % of the steps.
     pub fn run(&mut self, tstop_ms: f64, progress: impl FnMut(f64)) -> Result<Recording> {
@@ -939,7 +1059,9 @@ impl Engine {
             steps,
             || {
                 self.step()?;
+                let mut lap = Lap::start(self.profile.is_some());
                 self.sample(&mut out);
+                lap.lap(self.profile.as_mut().map(|p| &mut p.probes_ns));
                 Ok(())
             },
             progress,
@@ -1068,6 +1190,30 @@ impl Network {
         &self.blocks
     }
 
+    /// [`Engine::set_fast_path`] for every block.
+    pub fn set_fast_path(&mut self, on: bool) -> Result<()> {
+        self.blocks.iter_mut().try_for_each(|b| b.set_fast_path(on))
+    }
+
+    /// Whether every block takes the fast path ([`Engine::fast_path_active`]).
+    pub fn fast_path_active(&self) -> bool {
+        self.blocks.iter().all(Engine::fast_path_active)
+    }
+
+    /// [`Engine::set_profiling`] for every block.
+    pub fn set_profiling(&mut self, on: bool) {
+        self.blocks.iter_mut().for_each(|b| b.set_profiling(on));
+    }
+
+    /// Time per phase summed over the blocks (CPU time of the threads that ran them).
+    pub fn phase_times(&self) -> PhaseTimes {
+        let mut p = PhaseTimes::default();
+        for b in &self.blocks {
+            p.add(&b.phase_times());
+        }
+        p
+    }
+
     /// Queues an event for block `block` (see [`Engine::add_event`]).
     pub fn add_event(
         &mut self,
@@ -1124,8 +1270,10 @@ impl Network {
             steps,
             || {
                 self.step()?;
-                for (b, r) in self.blocks.iter().zip(&mut recs) {
+                for (b, r) in self.blocks.iter_mut().zip(&mut recs) {
+                    let mut lap = Lap::start(b.profile.is_some());
                     b.sample(r);
+                    lap.lap(b.profile.as_mut().map(|p| &mut p.probes_ns));
                 }
                 Ok(())
             },

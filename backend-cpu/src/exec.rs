@@ -946,6 +946,50 @@ impl Instances {
     }
 }
 
+/// Crate-internal views for the engine's native kernels (`crate::fast`): where a variable's
+/// column is, and a TABLE's current contents, so a native kernel reads and writes exactly what
+/// the interpreter would.
+impl Compiled {
+    /// Column index of RANGE variable `name` (its element 0), if it has one.
+    pub(crate) fn col_index(&self, name: &str) -> Option<usize> {
+        match self.var(name) {
+            Ok(Home::Col { first, .. }) => Some(first),
+            _ => None,
+        }
+    }
+
+    /// Number of TABLEs in use (0 when tables are off).
+    pub(crate) fn n_tables(&self) -> usize {
+        self.tables.len()
+    }
+
+    /// Names of the outputs of TABLE `t`, in the order of its value arrays (`None` for a
+    /// function's return value).
+    pub(crate) fn table_outputs(&self, t: usize) -> Option<Vec<Option<&str>>> {
+        let def = self.tables.get(t)?;
+        Some(
+            def.outputs
+                .iter()
+                .map(|o| o.and_then(|v| self.mech.variables.get(v).map(|x| x.name.as_str())))
+                .collect(),
+        )
+    }
+}
+
+impl Instances {
+    /// Every per-instance column, mutably.
+    pub(crate) fn cols_mut(&mut self) -> &mut [Vec<f64>] {
+        &mut self.cols
+    }
+
+    /// TABLE `t` as last built: (from, to, with, one array of `with + 1` values per output);
+    /// `None` before it is built.
+    pub(crate) fn table(&self, t: usize) -> Option<(f64, f64, usize, &[Vec<f64>])> {
+        let d = self.tables.get(t)?;
+        (!d.values.is_empty()).then_some((d.from, d.to, d.with, d.values.as_slice()))
+    }
+}
+
 /// The interpreter for one block.
 struct Vm<'a> {
     c: &'a Compiled,

@@ -89,13 +89,15 @@
 pub mod engine;
 mod error;
 mod exec;
+mod fast;
 pub mod ions;
 pub mod library;
 mod mathx;
 mod program;
 
 pub use engine::{
-    Cable, Detector, Engine, Method, Network, Placement, Probe, Recording, Settings, SpikeTarget,
+    Cable, Detector, Engine, Method, Network, PhaseTimes, Placement, Probe, Recording, Settings,
+    SpikeTarget,
 };
 pub use error::{Error, Result};
 pub use exec::{CompileOptions, Compiled, Env, EventLog, EventSink, Instances};

@@ -154,7 +154,15 @@ fn user_mod_files_run_without_a_c_compiler() {
     };
     let ours = traces(&dir, &model("myleak", "mod_files = [\"leak.mod\"]\n"));
     let shipped = traces(&dir, &model("pas", ""));
-    assert_eq!(ours, shipped);
+    // The shipped pas may run on the engine's native fast path, which reproduces the
+    // interpreter to rounding (1e-9 relative is the fast path's contract).
+    assert_eq!(ours.lines().count(), shipped.lines().count());
+    for (a, b) in ours.lines().zip(shipped.lines()).skip(1) {
+        for (x, y) in a.split(',').zip(b.split(',')) {
+            let (x, y): (f64, f64) = (x.parse().unwrap(), y.parse().unwrap());
+            assert!((x - y).abs() <= 1e-9 * x.abs().max(1.0), "{a} vs {b}");
+        }
+    }
     assert!(ours.lines().nth(20).unwrap() != "0.5,-65");
 }
 

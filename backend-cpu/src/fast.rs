@@ -1,0 +1,841 @@
+//! The engine's fast path: native kernels for the shipped `hh`, `pas` and `IClamp`, fused with
+//! the Hines solve, over dense arrays in a solver-friendly order.
+//!
+//! One step:
+//! 1. `hh` currents and the matrix in one dense pass (vectorised): each current at `v` and
+//!    `v + 0.001` mV, dI/dv by difference (NEURON's numeric conductance, as the interpreter),
+//!    then the diagonal and right-hand side of backward Euler (or Crank–Nicolson's half step);
+//!    `pas` and the IClamps are added on their own compartments;
+//! 2. Hines elimination and 3. substitution, compartments in order of height (see
+//!    [`FastPath`]), so independent compartments follow each other and the divisions overlap;
+//! 4. `hh`'s states at the new `v`: NEURON's TABLE lookup of the six rates (scalar), then
+//!    `cnexp` (vectorised, with a branch-free `exp` of about 1 ulp);
+//! 5. `v` copied back to the engine's order.
+//!
+//! The kernels are compiled for AVX-512, AVX2 + FMA and the baseline, chosen at run time. Rust
+//! does not contract `a·b + c` into FMA, so all three give the same numbers.
+//!
+//! **Same answers.** The arithmetic is the interpreter's up to rounding: algebraically equal
+//! rewrites (`cnexp`'s `−((x∞/τ)/(−1/τ))` is `x∞`; the three dI/dv summed before one
+//! multiplication by 1/0.001), our `exp` instead of the C library's, and the elimination of a
+//! branch point's children in another order. `backend-cpu/tests/fast_path.rs` and
+//! `benches/tests/tree.rs` check every recorded value against the generic path to 1e-9
+//! relative (the differences seen are about 1e-13).
+//!
+//! **When.** The path is taken only where it holds, checked once when the engine is built
+//! ([`FastPath::new`] returns `None` otherwise and the engine runs the generic path): every
+//! placement is the shipped `hh` (with its TABLE), `pas` or `IClamp` (compared by their lowered
+//! IR), at most one `hh` and one `pas` placement, on ascending compartments, with uniform
+//! parameters, density placements before point processes; no ion concentration or reversal
+//! potential written by anyone; probes read only what the fast path keeps up to date (`v`,
+//! `hh`'s `m h n` and parameters, `pas`'s parameters, every `IClamp` variable). Not maintained:
+//! the ion pools' summed currents (nothing reads them in such a model), `hh`'s assigned
+//! variables (`gna`, `ina`, `minf`, …) and [`crate::Instances::i`]/[`crate::Instances::g`].
+//! `hh`'s states live in the fast path's dense arrays while it runs; switching to the generic
+//! path ([`crate::Engine::set_fast_path`]) copies them back.
+
+use std::sync::OnceLock;
+
+use nmodl::Mechanism;
+
+use crate::engine::{Cable, Method, Placed, Probe, Settings};
+use crate::error::{Error, Result};
+use crate::exec::{Compiled, Instances};
+use crate::ions::IonPools;
+use crate::library;
+
+const NONE: u32 = u32::MAX;
+/// Compartments per chunk of the substitution + state pass (its data stays in L1).
+const CHUNK: usize = 256;
+/// The interpreter's dI/dv step, mV.
+const DV: f64 = 0.001;
+
+/// The shipped mechanisms with native kernels, lowered once (with tables on).
+fn shipped() -> &'static [(&'static str, Option<Mechanism>)] {
+    static CELL: OnceLock<Vec<(&'static str, Option<Mechanism>)>> = OnceLock::new();
+    CELL.get_or_init(|| {
+        ["hh", "pas", "IClamp"]
+            .into_iter()
+            .map(|name| {
+                let m = library::source(name)
+                    .and_then(|src| library::lower(&format!("{name}.mod"), src, true).ok());
+                (name, m)
+            })
+            .collect()
+    })
+}
+
+fn native_kind(c: &Compiled) -> Option<&'static str> {
+    shipped()
+        .iter()
+        .find(|(_, m)| m.as_ref() == Some(c.mechanism()))
+        .map(|(n, _)| *n)
+}
+
+/// `hh` on ascending compartments, its parameters uniform; its states are kept dense, one per
+/// compartment (compartments without `hh` carry unused values and a zero area factor).
+struct Hh {
+    placement: usize,
+    nodes: Vec<u32>,
+    /// Columns of m, h, n in the placement's instances.
+    cols: [usize; 3],
+    gnabar: f64,
+    gkbar: f64,
+    gl: f64,
+    el: f64,
+    ena: f64,
+    ek: f64,
+    /// Per compartment: area · 10⁻² where `hh` is, else 0.
+    scale: Vec<f64>,
+    /// States per compartment.
+    m: Vec<f64>,
+    h: Vec<f64>,
+    n: Vec<f64>,
+    /// The TABLE: row k holds the values at point k of minf, mtau, hinf, htau, ninf, ntau,
+    /// then their differences to point k + 1 (the interpolation is t_k + θ·(t_{k+1} − t_k)).
+    rows: Vec<[f64; 12]>,
+    from: f64,
+    /// with / (to − from).
+    tscale: f64,
+    with: usize,
+    /// Scratch: the interpolated rates of one chunk of compartments, one array per output.
+    rates: [Vec<f64>; 6],
+}
+
+/// `pas` on ascending compartments, its parameters uniform.
+struct Pas {
+    nodes: Vec<u32>,
+    g: f64,
+    e: f64,
+}
+
+/// The IClamps, in (compartment, placement order) order.
+struct Stim {
+    /// (placement, instance, node), sorted by node (stable).
+    at: Vec<(usize, usize, u32)>,
+    /// Columns del, dur, amp, i per placement (indexed like `placed`).
+    cols: Vec<Option<[usize; 4]>>,
+}
+
+/// The fast path of one engine (see the module documentation).
+///
+/// Its compartments are stored in their own order, by increasing height (the longest path
+/// down to a leaf) then index: children come before their parent, and compartments of one
+/// height are independent, so the elimination and substitution walk the arrays in order and
+/// their divisions overlap instead of waiting on each other along the sections. Every array
+/// below is in that order ("position"); `v` is copied back to the engine's order after each
+/// step.
+pub(crate) struct FastPath {
+    /// Compartment at each position, and position of each compartment.
+    node_of: Vec<u32>,
+    pos_of: Vec<u32>,
+    /// Position of the parent (always after its children), `NONE` for roots.
+    parent: Vec<u32>,
+    a: Vec<f64>,
+    sa: Vec<f64>,
+    cap: Vec<f64>,
+    /// area · 10⁻², density currents to nA.
+    scale: Vec<f64>,
+    v: Vec<f64>,
+    d: Vec<f64>,
+    rhs: Vec<f64>,
+    hh: Option<Hh>,
+    pas: Option<Pas>,
+    stim: Stim,
+    cn: bool,
+    /// Whether the dense states and `v` hold the current values (else the instances' columns
+    /// and the engine's `v` do).
+    loaded: bool,
+}
+
+/// The one value of column `col` of `inst`, if every instance has it.
+fn uniform(inst: &Instances, col: Option<usize>) -> Option<f64> {
+    let c = inst.columns().get(col?)?;
+    let x = *c.first()?;
+    c.iter().all(|y| y.to_bits() == x.to_bits()).then_some(x)
+}
+
+fn ascending(nodes: &[usize]) -> Option<Vec<u32>> {
+    let ok = nodes.windows(2).all(|w| w[0] < w[1]) && nodes.iter().all(|&n| n < NONE as usize);
+    ok.then(|| nodes.iter().map(|&n| n as u32).collect())
+}
+
+impl FastPath {
+    /// The fast path for this model, or `None` where it does not apply (see the module docs).
+    pub(crate) fn new(
+        cable: &Cable,
+        placed: &[Placed],
+        ions: &IonPools,
+        probes: &[Probe],
+        settings: &Settings,
+    ) -> Option<FastPath> {
+        let cn = match settings.method {
+            Method::BackwardEuler => false,
+            Method::CrankNicolson => true,
+            Method::Exact => return None,
+        };
+        if ions.pools().iter().any(|p| p.conc_written || p.e_written) {
+            return None;
+        }
+        let n = cable.parent.len();
+        let mut hh: Option<Hh> = None;
+        let mut pas: Option<Pas> = None;
+        let mut stim = Stim {
+            at: Vec::new(),
+            cols: vec![None; placed.len()],
+        };
+        let mut seen_point = false;
+        for (k, pl) in placed.iter().enumerate() {
+            let (c, inst) = (&pl.mechanism, &pl.inst);
+            let kind = native_kind(c)?;
+            let probed: Vec<&str> = probes
+                .iter()
+                .filter_map(|p| match p {
+                    Probe::Variable {
+                        placement, name, ..
+                    } if *placement == k => Some(Some(name.as_str())),
+                    Probe::Current { placement, .. } if *placement == k => Some(None),
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()?;
+            let allowed: &[&str] = match kind {
+                "hh" => &["m", "h", "n", "gnabar", "gkbar", "gl", "el"],
+                "pas" => &["g", "e"],
+                _ => &["del", "dur", "amp", "i"],
+            };
+            if probed.iter().any(|p| !allowed.contains(p)) {
+                return None;
+            }
+            match kind {
+                "hh" => {
+                    if hh.is_some() || seen_point || c.n_tables() != 1 {
+                        return None;
+                    }
+                    hh = Some(Self::hh(k, c, inst, ions, cable)?);
+                }
+                "pas" => {
+                    if pas.is_some() || seen_point {
+                        return None;
+                    }
+                    pas = Some(Pas {
+                        nodes: ascending(inst.nodes())?,
+                        g: uniform(inst, c.col_index("g"))?,
+                        e: uniform(inst, c.col_index("e"))?,
+                    });
+                }
+                _ => {
+                    seen_point = true;
+                    let cols = [
+                        c.col_index("del")?,
+                        c.col_index("dur")?,
+                        c.col_index("amp")?,
+                        c.col_index("i")?,
+                    ];
+                    stim.cols[k] = Some(cols);
+                    for (i, &node) in inst.nodes().iter().enumerate() {
+                        stim.at.push((k, i, u32::try_from(node).ok()?));
+                    }
+                }
+            }
+        }
+        // Stable: at one node, placement order (the order the generic path sums them in).
+        stim.at.sort_by_key(|&(_, _, node)| node);
+        if let Some(p) = &pas {
+            if p.nodes.last().is_some_and(|&k| k as usize >= n) {
+                return None;
+            }
+        }
+        if stim.at.iter().any(|s| s.2 as usize >= n) {
+            return None;
+        }
+        let mut sa = vec![0.0; n];
+        for (i, p) in cable.parent.iter().enumerate() {
+            match p {
+                Some(p) if *p < i => {
+                    sa[i] += cable.axial_us[i];
+                    sa[*p] += cable.axial_us[i];
+                }
+                Some(_) => return None,
+                None => {}
+            }
+        }
+        // Heights: children have larger indices, so one backward sweep.
+        let mut height = vec![0u32; n];
+        for i in (0..n).rev() {
+            if let Some(p) = cable.parent[i] {
+                height[p] = height[p].max(height[i] + 1);
+            }
+        }
+        let mut node_of: Vec<u32> = (0..u32::try_from(n).ok()?).collect();
+        node_of.sort_by_key(|&i| (height[i as usize], i));
+        let mut pos_of = vec![0u32; n];
+        for (q, &i) in node_of.iter().enumerate() {
+            pos_of[i as usize] = q as u32;
+        }
+        let perm = |x: &[f64]| -> Vec<f64> { node_of.iter().map(|&i| x[i as usize]).collect() };
+        let parent = node_of
+            .iter()
+            .map(|&i| cable.parent[i as usize].map_or(NONE, |p| pos_of[p]))
+            .collect();
+        if let Some(h) = hh.as_mut() {
+            h.scale = perm(&h.scale);
+        }
+        if let Some(p) = pas.as_mut() {
+            for k in &mut p.nodes {
+                *k = pos_of[*k as usize];
+            }
+        }
+        for s in &mut stim.at {
+            s.2 = pos_of[s.2 as usize];
+        }
+        let area_scale: Vec<f64> = cable.area_um2.iter().map(|a| a * 1e-2).collect();
+        Some(FastPath {
+            parent,
+            a: perm(&cable.axial_us),
+            sa: perm(&sa),
+            cap: perm(&cable.capacitance_nf),
+            scale: perm(&area_scale),
+            v: vec![0.0; n],
+            d: vec![0.0; n],
+            rhs: vec![0.0; n],
+            node_of,
+            pos_of,
+            hh,
+            pas,
+            stim,
+            cn,
+            loaded: false,
+        })
+    }
+
+    fn hh(
+        placement: usize,
+        c: &Compiled,
+        inst: &Instances,
+        ions: &IonPools,
+        cable: &Cable,
+    ) -> Option<Hh> {
+        let n = cable.parent.len();
+        let nodes = ascending(inst.nodes())?;
+        if nodes.last().is_some_and(|&k| k as usize >= n) {
+            return None;
+        }
+        let (from, to, with, values) = inst.table(0)?;
+        if !(with >= 1 && with < i32::MAX as usize && to > from) {
+            return None;
+        }
+        let outputs = c.table_outputs(0)?;
+        let mut rows = vec![[0.0; 12]; with];
+        for (slot, name) in ["minf", "mtau", "hinf", "htau", "ninf", "ntau"]
+            .iter()
+            .enumerate()
+        {
+            let k = outputs.iter().position(|o| o == &Some(*name))?;
+            let vals = values.get(k)?;
+            if vals.len() != with + 1 {
+                return None;
+            }
+            for (k, row) in rows.iter_mut().enumerate() {
+                row[slot] = vals[k];
+                row[slot + 6] = vals[k + 1] - vals[k];
+            }
+        }
+        let ion_e = |name: &str| -> Option<f64> {
+            let e = &ions.get(name)?.e;
+            let x = *e.get(*nodes.first()? as usize)?;
+            nodes
+                .iter()
+                .all(|&k| {
+                    e.get(k as usize)
+                        .is_some_and(|y| y.to_bits() == x.to_bits())
+                })
+                .then_some(x)
+        };
+        let mut scale = vec![0.0; n];
+        for &k in &nodes {
+            scale[k as usize] = cable.area_um2[k as usize] * 1e-2;
+        }
+        Some(Hh {
+            placement,
+            cols: [c.col_index("m")?, c.col_index("h")?, c.col_index("n")?],
+            gnabar: uniform(inst, c.col_index("gnabar"))?,
+            gkbar: uniform(inst, c.col_index("gkbar"))?,
+            gl: uniform(inst, c.col_index("gl"))?,
+            el: uniform(inst, c.col_index("el"))?,
+            ena: ion_e("na")?,
+            ek: ion_e("k")?,
+            nodes,
+            scale,
+            // Unused compartments keep the resting values of a cell at rest: finite, so
+            // their zero area factor cancels them exactly.
+            m: vec![0.05; n],
+            h: vec![0.6; n],
+            n: vec![0.3; n],
+            rows,
+            from,
+            tscale: with as f64 / (to - from),
+            with,
+            rates: std::array::from_fn(|_| vec![0.0; CHUNK]),
+        })
+    }
+
+    /// Copies `v` and `hh`'s states from the engine and the instances into the dense arrays
+    /// (before fast steps).
+    fn load(&mut self, v: &[f64], placed: &[Placed]) -> Result<()> {
+        for (x, &i) in self.v.iter_mut().zip(&self.node_of) {
+            *x = *v.get(i as usize).ok_or_else(missing)?;
+        }
+        if let Some(h) = self.hh.as_mut() {
+            let cols = placed
+                .get(h.placement)
+                .map(|p| p.inst.columns())
+                .ok_or_else(missing)?;
+            for (dense, col) in [&mut h.m, &mut h.h, &mut h.n].into_iter().zip(h.cols) {
+                let col = cols.get(col).ok_or_else(missing)?;
+                for (&node, x) in h.nodes.iter().zip(col) {
+                    dense[self.pos_of[node as usize] as usize] = *x;
+                }
+            }
+        }
+        self.loaded = true;
+        Ok(())
+    }
+
+    /// Copies `hh`'s states back into the instances (before generic steps).
+    pub(crate) fn store(&mut self, placed: &mut [Placed]) -> Result<()> {
+        if !self.loaded {
+            return Ok(());
+        }
+        if let Some(h) = self.hh.as_ref() {
+            let cols = placed
+                .get_mut(h.placement)
+                .map(|p| p.inst.cols_mut())
+                .ok_or_else(missing)?;
+            for (dense, col) in [&h.m, &h.h, &h.n].into_iter().zip(h.cols) {
+                let col = cols.get_mut(col).ok_or_else(missing)?;
+                for (&node, x) in h.nodes.iter().zip(col.iter_mut()) {
+                    *x = dense[self.pos_of[node as usize] as usize];
+                }
+            }
+        }
+        self.loaded = false;
+        Ok(())
+    }
+
+    /// The current value of `hh` state `name` of `instance` of `placement`, when the dense
+    /// arrays hold it.
+    pub(crate) fn state(&self, placement: usize, instance: usize, name: &str) -> Option<f64> {
+        let h = self
+            .hh
+            .as_ref()
+            .filter(|h| self.loaded && h.placement == placement)?;
+        let node = *self.pos_of.get(*h.nodes.get(instance)? as usize)? as usize;
+        match name {
+            "m" => h.m.get(node).copied(),
+            "h" => h.h.get(node).copied(),
+            "n" => h.n.get(node).copied(),
+            _ => None,
+        }
+    }
+
+    /// One step from `t` (ms) to `t + dt`: currents, solve, states. `v` (mV) is updated in
+    /// place; `placed` are the engine's placements (IClamps' `i` is written).
+    pub(crate) fn step(
+        &mut self,
+        t: f64,
+        dt: f64,
+        v: &mut [f64],
+        placed: &mut [Placed],
+    ) -> Result<()> {
+        if !self.loaded {
+            self.load(v, placed)?;
+        }
+        let n = v.len();
+        if self.d.len() != n {
+            return Err(missing());
+        }
+        let vq = &mut self.v;
+        // As integrate's Hines: h = dt (backward Euler) or dt/2 (Crank–Nicolson).
+        let inv_h = if self.cn { 1.0 / (dt / 2.0) } else { 1.0 / dt };
+        // 1. hh currents and the matrix, one dense pass.
+        kernels::assemble(
+            self.hh.as_ref(),
+            &self.cap,
+            &self.sa,
+            inv_h,
+            vq,
+            &mut self.d,
+            &mut self.rhs,
+        );
+        // pas and IClamps, on their compartments.
+        if let Some(p) = &self.pas {
+            for &node in &p.nodes {
+                let k = node as usize;
+                let vi = vq[k];
+                let sc = self.scale[k];
+                let i0 = p.g * (vi - p.e);
+                let i1 = p.g * ((vi + DV) - p.e);
+                let (ii, g) = (i0 * sc, (i1 - i0) / DV * sc);
+                self.d[k] += g;
+                self.rhs[k] += g * vi - ii;
+            }
+        }
+        // IClamps at t + dt/2, as the interpreter: i = amp while del ≤ t < del + dur; an
+        // ELECTRODE_CURRENT depolarises.
+        let tm = t + dt / 2.0;
+        for &(p, i, node) in &self.stim.at {
+            let Some([del, dur, amp, icol]) = self.stim.cols.get(p).copied().flatten() else {
+                continue;
+            };
+            let Some(pl) = placed.get_mut(p) else {
+                continue;
+            };
+            let cols = pl.inst.cols_mut();
+            let get = |c: usize| cols.get(c).and_then(|x| x.get(i)).copied();
+            let (Some(del), Some(dur), Some(amp)) = (get(del), get(dur), get(amp)) else {
+                continue;
+            };
+            let i_at = if tm >= del && tm < del + dur {
+                amp
+            } else {
+                0.0
+            };
+            if let Some(x) = cols.get_mut(icol).and_then(|x| x.get_mut(i)) {
+                *x = i_at;
+            }
+            self.rhs[node as usize] += i_at;
+        }
+        // 2. Elimination, leaves to roots (positions in order); d becomes 1/d once final.
+        let (parent, a) = (&self.parent[..n], &self.a[..n]);
+        let (d, rhs) = (&mut self.d[..n], &mut self.rhs[..n]);
+        for i in 0..n {
+            let p = parent[i];
+            if p == NONE {
+                continue;
+            }
+            let p = p as usize;
+            let inv = 1.0 / d[i];
+            d[i] = inv;
+            let f = a[i] * inv;
+            d[p] -= f * a[i];
+            rhs[p] += f * rhs[i];
+        }
+        // 3. Substitution, roots to leaves.
+        let mut vsum = 0.0;
+        for i in (0..n).rev() {
+            let p = parent[i];
+            let x = if p == NONE {
+                rhs[i] / d[i]
+            } else {
+                (rhs[i] + a[i] * rhs[p as usize]) * d[i]
+            };
+            rhs[i] = x;
+            let vn = if self.cn { 2.0 * x - vq[i] } else { x };
+            vsum += vn;
+            vq[i] = vn;
+        }
+        // 4. hh's states with the new v, chunk by chunk (the rates scratch stays in L1).
+        if let Some(h) = self.hh.as_mut() {
+            let mut lo = 0;
+            while lo < n {
+                let hi = (lo + CHUNK).min(n);
+                kernels::states(h, dt, &vq[lo..hi], lo);
+                lo = hi;
+            }
+        }
+        // 5. v back in the engine's order.
+        for (x, &i) in vq.iter().zip(&self.node_of) {
+            if let Some(y) = v.get_mut(i as usize) {
+                *y = *x;
+            }
+        }
+        if !vsum.is_finite() {
+            return Err(Error::Cable(integrate::Error::NonFinite {
+                what: "v after the cable solve",
+                index: v.iter().position(|x| !x.is_finite()).unwrap_or(0),
+            }));
+        }
+        Ok(())
+    }
+}
+
+fn missing() -> Error {
+    Error::Engine("fast path: the placements changed shape".into())
+}
+
+/// The dense kernels, written so that LLVM vectorises them (no bounds checks in the loops,
+/// no calls: `exp` is [`exp`] below), compiled once per instruction set and picked at run
+/// time (AVX-512, AVX2 + FMA, or the baseline).
+mod kernels {
+    use super::{exp, Hh, CHUNK};
+
+    /// The numeric dI/dv step, mV, and its inverse.
+    const DV: f64 = 0.001;
+    const INV_DV: f64 = 1.0 / DV;
+
+    /// Fills the diagonal `d` and right-hand side `rhs` (backward Euler with 1/h = `inv_h`)
+    /// with `hh`'s currents at `v` (a non-finite value shows in the solution, which the caller
+    /// checks).
+    pub(super) fn assemble(
+        hh: Option<&Hh>,
+        cap: &[f64],
+        sa: &[f64],
+        inv_h: f64,
+        v: &[f64],
+        d: &mut [f64],
+        rhs: &mut [f64],
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU supports AVX-512F (checked just above).
+                return unsafe { assemble_avx512(hh, cap, sa, inv_h, v, d, rhs) };
+            }
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+                return unsafe { assemble_avx2(hh, cap, sa, inv_h, v, d, rhs) };
+            }
+        }
+        assemble_body(hh, cap, sa, inv_h, v, d, rhs)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512dq,avx2,fma")]
+    unsafe fn assemble_avx512(
+        hh: Option<&Hh>,
+        cap: &[f64],
+        sa: &[f64],
+        inv_h: f64,
+        v: &[f64],
+        d: &mut [f64],
+        rhs: &mut [f64],
+    ) {
+        assemble_body(hh, cap, sa, inv_h, v, d, rhs)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn assemble_avx2(
+        hh: Option<&Hh>,
+        cap: &[f64],
+        sa: &[f64],
+        inv_h: f64,
+        v: &[f64],
+        d: &mut [f64],
+        rhs: &mut [f64],
+    ) {
+        assemble_body(hh, cap, sa, inv_h, v, d, rhs)
+    }
+
+    #[inline(always)]
+    fn assemble_body(
+        hh: Option<&Hh>,
+        cap: &[f64],
+        sa: &[f64],
+        inv_h: f64,
+        v: &[f64],
+        d: &mut [f64],
+        rhs: &mut [f64],
+    ) {
+        let n = v.len();
+        let (cap, sa, d, rhs) = (&cap[..n], &sa[..n], &mut d[..n], &mut rhs[..n]);
+        match hh {
+            Some(h) => {
+                let (m, hs, ns, sc) = (&h.m[..n], &h.h[..n], &h.n[..n], &h.scale[..n]);
+                let (gnabar, gkbar, gl) = (h.gnabar, h.gkbar, h.gl);
+                let (ena, ek, el) = (h.ena, h.ek, h.el);
+                for i in 0..n {
+                    let vi = v[i];
+                    let (mi, hi, ni) = (m[i], hs[i], ns[i]);
+                    let gna = gnabar * mi * mi * mi * hi;
+                    let gk = gkbar * ni * ni * ni * ni;
+                    let vd = vi + DV;
+                    // Each current at v + DV and at v, dI/dv by difference (NEURON's way).
+                    let (na1, k1, l1) = (gna * (vd - ena), gk * (vd - ek), gl * (vd - el));
+                    let (na0, k0, l0) = (gna * (vi - ena), gk * (vi - ek), gl * (vi - el));
+                    let c = na0 + k0 + l0;
+                    let g = ((na1 - na0) + (k1 - k0) + (l1 - l0)) * INV_DV;
+                    let ii = c * sc[i];
+                    let gi = g * sc[i];
+                    let ch = cap[i] * inv_h;
+                    let j = gi * vi - ii;
+                    d[i] = ch + gi + sa[i];
+                    rhs[i] = ch * vi + j;
+                }
+            }
+            None => {
+                for i in 0..n {
+                    let ch = cap[i] * inv_h;
+                    d[i] = ch + sa[i];
+                    rhs[i] = ch * v[i];
+                }
+            }
+        }
+    }
+
+    /// Advances `hh`'s states of compartments `first..first + v.len()` with their new `v`.
+    pub(super) fn states(h: &mut Hh, dt: f64, v: &[f64], first: usize) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512dq")
+            {
+                // SAFETY: the CPU supports AVX-512F and DQ (checked just above).
+                return unsafe { states_avx512(h, dt, v, first) };
+            }
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+                return unsafe { states_avx2(h, dt, v, first) };
+            }
+        }
+        states_body(h, dt, v, first)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512dq,avx2,fma")]
+    unsafe fn states_avx512(h: &mut Hh, dt: f64, v: &[f64], first: usize) {
+        states_body(h, dt, v, first)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn states_avx2(h: &mut Hh, dt: f64, v: &[f64], first: usize) {
+        states_body(h, dt, v, first)
+    }
+
+    #[inline(always)]
+    fn states_body(h: &mut Hh, dt: f64, v: &[f64], first: usize) {
+        let n = v.len().min(CHUNK);
+        let end = first + n;
+        let (m, hs, ns) = (
+            &mut h.m[first..end],
+            &mut h.h[first..end],
+            &mut h.n[first..end],
+        );
+        let v = &v[..n];
+        // The table lookups (gathers, kept scalar), then the arithmetic (vectorised).
+        let [r0, r1, r2, r3, r4, r5] = &mut h.rates;
+        let (r0, r1, r2, r3, r4, r5) = (
+            &mut r0[..n],
+            &mut r1[..n],
+            &mut r2[..n],
+            &mut r3[..n],
+            &mut r4[..n],
+            &mut r5[..n],
+        );
+        lookup(
+            &h.rows,
+            h.from,
+            h.tscale,
+            h.with,
+            v,
+            [r0, r1, r2, r3, r4, r5],
+        );
+        cnexp(m, r0, r1, dt);
+        cnexp(hs, r2, r3, dt);
+        cnexp(ns, r4, r5, dt);
+    }
+
+    /// NEURON's table lookup (clamped to the first / last point, else linear) of the six
+    /// rates at every `v`, into `out`.
+    #[inline(always)]
+    fn lookup(
+        rows: &[[f64; 12]],
+        from: f64,
+        tscale: f64,
+        with: usize,
+        v: &[f64],
+        out: [&mut [f64]; 6],
+    ) {
+        let n = v.len();
+        let [r0, r1, r2, r3, r4, r5] = out;
+        let (r0, r1, r2, r3, r4, r5) = (
+            &mut r0[..n],
+            &mut r1[..n],
+            &mut r2[..n],
+            &mut r3[..n],
+            &mut r4[..n],
+            &mut r5[..n],
+        );
+        // `FastPath::hh` made `with` rows (with ≥ 1). The loop stays scalar: gathers are
+        // slower than scalar loads here (measured on the AMD EPYC of bench-results/).
+        let rows = &rows[..with];
+        let last = with.saturating_sub(1) as u32;
+        let top = with as f64;
+        for i in 0..n {
+            let xi = ((v[i] - from) * tscale).max(0.0).min(top);
+            let k = (xi as u32).min(last) as usize;
+            let th = xi - k as f64;
+            let row = &rows[k];
+            r0[i] = row[0] + th * row[6];
+            r1[i] = row[1] + th * row[7];
+            r2[i] = row[2] + th * row[8];
+            r3[i] = row[3] + th * row[9];
+            r4[i] = row[4] + th * row[10];
+            r5[i] = row[5] + th * row[11];
+        }
+    }
+
+    /// cnexp: x + (1 − e^{−dt/τ})(x∞ − x). Separate slices as arguments, so LLVM knows they
+    /// do not overlap and vectorises.
+    #[inline(always)]
+    fn cnexp(x: &mut [f64], inf: &[f64], tau: &[f64], dt: f64) {
+        let n = x.len();
+        let (inf, tau) = (&inf[..n], &tau[..n]);
+        for i in 0..n {
+            x[i] += (1.0 - exp(-dt / tau[i])) * (inf[i] - x[i]);
+        }
+    }
+}
+
+/// e^x to within about 1 ulp of the C library's for |x| ≤ 700 (Cody–Waite reduction by ln 2,
+/// degree-13 Taylor polynomial on |r| ≤ ln2/2, 2^k put together from its bits); clamped to
+/// that range, so e^x underflows to about 1e-304 instead of 0. No calls and no branches, so
+/// loops over it vectorise. NaN gives NaN.
+#[inline(always)]
+fn exp(x: f64) -> f64 {
+    const LN2_HI: f64 = 0.693_147_180_369_123_8;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    const LOG2E: f64 = std::f64::consts::LOG2_E;
+    // 1.5 · 2^52: adding it rounds to an integer held in the low bits of the mantissa.
+    const SHIFT: f64 = 6_755_399_441_055_744.0;
+    let x = x.clamp(-700.0, 700.0);
+    let t = x * LOG2E + SHIFT;
+    let k = t - SHIFT;
+    let r = (x - k * LN2_HI) - k * LN2_LO;
+    let mut p = 1.0 / 6_227_020_800.0;
+    p = p * r + 1.0 / 479_001_600.0;
+    p = p * r + 1.0 / 39_916_800.0;
+    p = p * r + 1.0 / 3_628_800.0;
+    p = p * r + 1.0 / 362_880.0;
+    p = p * r + 1.0 / 40_320.0;
+    p = p * r + 1.0 / 5_040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    // 2^k: k + 1023 in the exponent field (|k| ≤ 1010 after the clamp).
+    let bits = (t.to_bits().wrapping_sub(SHIFT.to_bits()) as i64 + 1023) << 52;
+    p * f64::from_bits(bits as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exp;
+
+    #[test]
+    fn exp_is_within_two_ulp_of_the_library() {
+        let mut worst: f64 = 0.0;
+        for k in -199_000..=199_000 {
+            let x = k as f64 * 3.5e-3 + 1e-7;
+            let (a, b) = (exp(x), x.exp());
+            worst = worst.max(((a - b) / b).abs());
+        }
+        assert!(worst < 4.5e-16, "worst relative error {worst}");
+        assert!(exp(f64::NAN).is_nan());
+        assert!(exp(-1e6) < 1e-300 && exp(-1e6) >= 0.0);
+        assert_eq!(exp(0.0), 1.0);
+    }
+}

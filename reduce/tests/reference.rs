@@ -95,7 +95,13 @@ fn check_structure(cell_dir: &str, freq: u32, with_synapses: bool) -> Option<(Re
         frequency_hz: f64::from(freq),
         ..Default::default()
     };
+    let t0 = std::time::Instant::now();
     let red = reduce(&cell.tree, &syns, &opts).expect("reduction");
+    let took = t0.elapsed().as_secs_f64();
+    eprintln!("{cell_dir} at {freq} Hz: reduction took {took:.4} s");
+    if !cfg!(debug_assertions) {
+        assert!(took < 0.5, "reduction took {took} s (target < 0.5 s)");
+    }
     let rdir = format!("{cell_dir}/reduced_f{freq}");
     let what = |c: &str| format!("{rdir} {c}");
 

@@ -11,6 +11,21 @@ use num_complex::Complex64;
 use crate::discretise::section_geometry;
 use crate::tree::{segment_index, CableTree};
 
+/// One node of a [`Network`] (for callers that simulate or inspect the compartmental tree).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NetworkNode {
+    /// Parent node (`None` for the root); parents have smaller indices than their children.
+    pub parent: Option<usize>,
+    /// Axial conductance to the parent, µS (0 for the root).
+    pub g_axial_us: f64,
+    /// Membrane area, µm² (0 for section-end nodes).
+    pub area_um2: f64,
+    /// Specific capacitance, µF/cm².
+    pub cm_uf_cm2: f64,
+    /// Leak conductance, S/cm².
+    pub g_pas_s_cm2: f64,
+}
+
 /// The nodes of one section inside a [`Network`].
 #[derive(Debug, Clone)]
 struct SectionNodes {
@@ -124,6 +139,30 @@ impl Network {
     /// Node of the 1-end of `section`.
     pub fn end_node(&self, section: usize) -> Option<usize> {
         self.sections[section].as_ref().map(|n| n.one)
+    }
+
+    /// Every node, in order (parents first).
+    pub fn nodes(&self) -> Vec<NetworkNode> {
+        (0..self.len())
+            .map(|i| NetworkNode {
+                parent: (self.parent[i] != NO_PARENT).then_some(self.parent[i]),
+                g_axial_us: if self.parent[i] == NO_PARENT {
+                    0.0
+                } else {
+                    self.g_axial_s[i] * 1e6
+                },
+                area_um2: self.area_cm2[i] * 1e8,
+                cm_uf_cm2: self.cm_uf_cm2[i],
+                g_pas_s_cm2: self.g_pas_s_cm2[i],
+            })
+            .collect()
+    }
+
+    /// The whole cell `tree` as one network rooted at its soma's 0-end (NEURON's layout).
+    pub fn whole_cell(tree: &CableTree) -> crate::error::Result<Network> {
+        let soma = tree.validate()?;
+        let children = tree.children();
+        Ok(Network::build(tree, &children, soma, &|_| true))
     }
 
     /// Number of nodes.

@@ -76,6 +76,7 @@ struct Run {
     spikes: Vec<f64>,
     wall_s: f64,
     compartments: usize,
+    placements: usize,
 }
 
 fn simulate(
@@ -198,6 +199,7 @@ fn simulate(
         v_init_mv: -90.0,
         method: Method::BackwardEuler,
     };
+    let n_placements = placements.len();
     let mut engine = Engine::new(
         &cable,
         placements,
@@ -222,6 +224,7 @@ fn simulate(
         spikes: rec.spikes.iter().map(|s| s.1).collect(),
         wall_s,
         compartments: nodes.len(),
+        placements: n_placements,
     }
 }
 
@@ -344,8 +347,9 @@ fn hay_reduced_against_neuron() {
         let all: Vec<f64> = r.spikes.iter().chain(&sp_n).copied().collect();
         let rms = rms_sub(&r.v, &nv, &all, 0.0);
         eprintln!(
-            "reduced ({freq} Hz): {} compartments, {:.2} s wall; spikes ours {:?}, NEURON {:?}; subthreshold RMS vs NEURON {rms:.2e} mV, max |Δv| {:.2e} mV",
+            "reduced ({freq} Hz): {} compartments, {} placements, {:.2} s wall; spikes ours {:?}, NEURON {:?}; subthreshold RMS vs NEURON {rms:.2e} mV, max |Δv| {:.2e} mV",
             r.compartments,
+            r.placements,
             r.wall_s,
             r.spikes,
             sp_n,
@@ -373,8 +377,9 @@ fn hay_full_against_neuron_and_reduced_against_full() {
     let all: Vec<f64> = f.spikes.iter().chain(&sp_n).copied().collect();
     let rms = rms_sub(&f.v, &nv, &all, 0.0);
     eprintln!(
-        "full: {} compartments, {:.2} s wall; spikes ours {:?}, NEURON {:?}; subthreshold RMS vs NEURON {rms:.2e} mV, max |Δv| {:.2e} mV",
+        "full: {} compartments, {} placements, {:.2} s wall; spikes ours {:?}, NEURON {:?}; subthreshold RMS vs NEURON {rms:.2e} mV, max |Δv| {:.2e} mV",
         f.compartments,
+        f.placements,
         f.wall_s,
         f.spikes,
         sp_n,

@@ -290,3 +290,51 @@ fn cli_reduce_then_run() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("error"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The Hay L5PC morphology from SWC (`morpho-grow/tests/data`), passive, reduced at 0 Hz:
+/// 9 stems become 9 cylinders, and the soma input resistance of the reduced model, simulated
+/// by `neuwon run`, is that of the full one within the method's accuracy (NEURON's pair on
+/// the same cell: 78.640 vs 78.756 MΩ, +0.15 %).
+#[test]
+fn swc_cell_reduces_and_keeps_its_input_resistance() {
+    let swc = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../morpho-grow/tests/data/hay_l5pc_sections.swc");
+    let text = format!(
+        r#"
+[simulation]
+tstop = 300
+dt = 0.1
+v_init = -70
+[[cell]]
+name = "hay"
+morphology = "{}"
+Ra = 100
+cm = 1
+[cell.discretisation]
+max_length = 40
+[[cell.mechanism]]
+name = "pas"
+parameters = {{ g = 5e-5, e = -70 }}
+[[stimulus]]
+mechanism = "IClamp"
+at = "hay[0].soma[0](0.5)"
+parameters = {{ del = 0, dur = 1000, amp = 0.1 }}
+[[probe]]
+name = "v_soma"
+at = "hay[0].soma[0](0.5)"
+"#,
+        swc.display()
+    );
+    let full = Model::parse(&text, Path::new("hay_passive.toml")).unwrap();
+    let red = reduce_model(&full, &ReduceSettings::default()).unwrap();
+    let r = &red.reductions[0].1;
+    assert_eq!(r.cylinders.len(), 9, "1 apical + 8 basal stems");
+    assert_eq!(r.cylinders[0].name, "apic[0]");
+    let reduced = Model::parse(&red.toml, Path::new("reduced.toml")).unwrap();
+    let (vf, _) = simulate(&full);
+    let (vr, _) = simulate(&reduced);
+    let rin = |v: &[f64]| (v.last().unwrap() + 70.0) / 0.1; // MΩ
+    let (a, b) = (rin(&vf), rin(&vr));
+    eprintln!("Hay (passive, SWC): soma input resistance full {a:.3} MΩ, reduced {b:.3} MΩ");
+    assert!((b / a - 1.0).abs() < 0.01, "full {a} MΩ vs reduced {b} MΩ");
+}

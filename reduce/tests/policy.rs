@@ -1,5 +1,7 @@
 //! Segment-count rules (SPEC §6) and the "mechanism inserted per section" rule (SPEC §8).
 
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 
 use reduce::cylinder::{default_nseg, proportional_nseg, round_half_even};

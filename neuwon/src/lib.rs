@@ -14,8 +14,10 @@
 //!   one-line summary.
 //!
 //! - [`builder`]: the same models from Rust (validated by the same code as files).
+//! - [`reduce`]: `neuwon reduce MODEL.toml --out REDUCED.toml`, Neuron_Reduce of every cell
+//!   template (crate `reduce`) into a model file that `neuwon run` simulates.
 //!
-//! Planned: `neuwon grow`, `neuwon reduce`, `neuwon demo`.
+//! Planned: `neuwon grow`, `neuwon demo`.
 //!
 //! ```
 //! use neuwon::model::Model;
@@ -47,4 +49,5 @@
 pub mod builder;
 pub mod model;
 pub mod plot;
+pub mod reduce;
 pub mod run;

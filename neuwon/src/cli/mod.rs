@@ -1,6 +1,7 @@
 //! Argument definitions and dispatch for the `neuwon` binary.
 
 mod nmodl_check;
+mod reduce;
 mod run;
 
 use std::process::ExitCode;
@@ -19,6 +20,8 @@ pub struct Cli {
 enum Command {
     /// Simulate a model file (TOML); write traces.csv and spikes.csv.
     Run(run::RunArgs),
+    /// Reduce every cell's dendrites to equivalent cylinders (Neuron_Reduce); write a model file.
+    Reduce(reduce::ReduceArgs),
     /// Work with NMODL (.mod) files.
     Nmodl {
         #[command(subcommand)]
@@ -36,6 +39,7 @@ enum NmodlCommand {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(&args),
+        Command::Reduce(args) => reduce::run(&args),
         Command::Nmodl {
             command: NmodlCommand::Check(args),
         } => nmodl_check::run(&args),

@@ -83,6 +83,7 @@
 //! assert!((inst.g()[0] - 0.001).abs() < 1e-9);
 //! ```
 
+pub mod conform;
 pub mod engine;
 mod error;
 mod exec;

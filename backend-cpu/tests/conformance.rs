@@ -16,6 +16,7 @@ use backend_cpu::conform::{self, Protocol, Table};
 use backend_cpu::CompileOptions;
 use rayon::prelude::*;
 
+#[allow(dead_code)]
 mod common;
 use common::shared;
 
@@ -66,7 +67,6 @@ struct Status {
     tier2: bool,
     /// Refused by nmodl / backend-cpu (the construct), or the worst column / why it failed.
     reason: String,
-    refused: bool,
 }
 
 fn first_error_line(s: &str) -> String {
@@ -87,11 +87,10 @@ fn read_table(p: &Path) -> Result<Table, String> {
 fn judge(root: &Path, e: &Entry) -> Status {
     let modp = root.join(&e.path);
     let stem = modp.with_extension("");
-    let fail = |reason: String, refused: bool| Status {
+    let fail = |reason: String| Status {
         tier1: false,
         tier2: false,
         reason,
-        refused,
     };
     let c = match conform::compile_mod(&modp, &[], CompileOptions::default()) {
         Ok(c) => c,
@@ -102,7 +101,7 @@ fn judge(root: &Path, e: &Entry) -> Status {
                 .strip_prefix(&format!("{}:", modp.display()))
                 .map(|l| format!("{}:{l}", e.path))
                 .unwrap_or(line);
-            return fail(format!("refused: {line}"), true);
+            return fail(format!("refused: {line}"));
         }
     };
     let proto = match std::fs::read_to_string(stem.with_extension("protocol.json"))
@@ -110,15 +109,15 @@ fn judge(root: &Path, e: &Entry) -> Status {
         .and_then(|t| Protocol::parse(&t).map_err(|x| x.to_string()))
     {
         Ok(p) => p,
-        Err(x) => return fail(format!("protocol: {x}"), false),
+        Err(x) => return fail(format!("protocol: {x}")),
     };
     let trace = match conform::run(&c, &proto, proto.dt_ms, CompileOptions::default()) {
         Ok(t) => t,
-        Err(x) => return fail(format!("run: {}", first_error_line(&x.to_string())), false),
+        Err(x) => return fail(format!("run: {}", first_error_line(&x.to_string()))),
     };
     let reference = match read_table(&stem.with_extension("ref.csv")) {
         Ok(t) => t,
-        Err(x) => return fail(format!("ref.csv: {x}"), false),
+        Err(x) => return fail(format!("ref.csv: {x}")),
     };
     let fine = read_table(&stem.with_extension("fine.csv")).ok();
     let spikes = std::fs::read_to_string(stem.with_extension("spikes.json"))
@@ -145,7 +144,6 @@ fn judge(root: &Path, e: &Entry) -> Status {
         tier1: v.tier1.pass,
         tier2: v.tier2.pass,
         reason,
-        refused: false,
     }
 }
 
@@ -175,7 +173,10 @@ fn debug_print(trace: &conform::Trace, reference: &Table, v: &conform::Verdict) 
         }
         for r in 0..3.min(reference.rows.len()) {
             if let Some(o) = trace.rows.get(r) {
-                eprintln!("   row {r} ours {:e} NEURON {:e}", o[co], reference.rows[r][cr]);
+                eprintln!(
+                    "   row {r} ours {:e} NEURON {:e}",
+                    o[co], reference.rows[r][cr]
+                );
             }
         }
     }
@@ -320,7 +321,9 @@ fn corpus_conformance_tiers() {
         k.1 += s.tier1 as usize;
         k.2 += s.tier2 as usize;
     }
-    md.push_str("## Pass counts\n\n| protocol | files | tier 1 | tier 2 |\n| --- | --- | --- | --- |\n");
+    md.push_str(
+        "## Pass counts\n\n| protocol | files | tier 1 | tier 2 |\n| --- | --- | --- | --- |\n",
+    );
     for (k, (a, b, c)) in &by_kind {
         md.push_str(&format!("| {k} | {a} | {b} | {c} |\n"));
     }

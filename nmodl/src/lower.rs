@@ -233,7 +233,10 @@ pub fn lower(
                 kind,
                 IonVarKind::Inside | IonVarKind::Outside | IonVarKind::Reversal
             ) {
-                if !ion.reads.iter().any(|(_, v)| v == var) {
+                // A reversal potential the mechanism writes but does not read starts from the
+                // mechanism's own value, not the pool's: NEURON 9 records 0 after
+                // `finitialize` for `WRITE ena` assigned only in BREAKPOINT (corpus ionic.mod).
+                if !ion.reads.iter().any(|(_, v)| v == var) && *kind != IonVarKind::Reversal {
                     ion_loads.push(Stmt::Assign(
                         Target::scalar(Place::Var(*var)),
                         Expr::Load(Place::IonPool(i, *kind), None),

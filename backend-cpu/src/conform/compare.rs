@@ -230,9 +230,8 @@ pub fn compare(
             finite,
         };
     }
-    let tier = |res: std::result::Result<(String, f64), String>, sp: Option<String>| match (
-        res, sp,
-    ) {
+    let tier = |res: std::result::Result<(String, f64), String>, sp: Option<String>| match (res, sp)
+    {
         (Err(e), _) => TierResult {
             pass: false,
             worst: e,

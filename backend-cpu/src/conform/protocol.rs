@@ -135,7 +135,10 @@ fn join(path: &str, key: &str) -> String {
 fn num(v: &Value, field: &str) -> Result<f64> {
     match v.as_f64() {
         Some(x) if x.is_finite() => Ok(x),
-        _ => Err(err(field, format!("expected a finite number, found {}", brief(v)))),
+        _ => Err(err(
+            field,
+            format!("expected a finite number, found {}", brief(v)),
+        )),
     }
 }
 
@@ -166,7 +169,10 @@ fn array<'a>(v: &'a Value, field: &str) -> Result<&'a Vec<Value>> {
 fn brief(v: &Value) -> String {
     let s = v.to_string();
     if s.len() > 40 {
-        format!("{}…", &s[..s.char_indices().nth(40).map_or(s.len(), |c| c.0)])
+        format!(
+            "{}…",
+            &s[..s.char_indices().nth(40).map_or(s.len(), |c| c.0)]
+        )
     } else {
         s
     }
@@ -175,7 +181,11 @@ fn brief(v: &Value) -> String {
 /// `name` or `name[i]` → (name, i).
 pub fn split_element(name: &str) -> Option<(&str, usize)> {
     match name.strip_suffix(']').and_then(|s| s.split_once('[')) {
-        Some((n, i)) => i.trim().parse().ok().map(|i| (n, i)),
+        Some((n, i)) if !n.is_empty() && !n.contains(['[', ']']) => {
+            i.trim().parse().ok().map(|i| (n, i))
+        }
+        Some(_) => None,
+        None if name.contains(['[', ']']) => None,
         None => Some((name, 0)),
     }
 }
@@ -265,7 +275,10 @@ impl Protocol {
             Some(p) => {
                 let p = object(p, "passive")?;
                 Some((
-                    num(get(p, "passive", "g_pas_S_per_cm2")?, "passive.g_pas_S_per_cm2")?,
+                    num(
+                        get(p, "passive", "g_pas_S_per_cm2")?,
+                        "passive.g_pas_S_per_cm2",
+                    )?,
                     num(get(p, "passive", "e_pas_mV")?, "passive.e_pas_mV")?,
                 ))
             }

@@ -66,7 +66,7 @@ enum Src {
     V,
     IClamp,
     Col(usize, usize),
-    Global(usize, usize),
+    Global(usize),
     Ion(usize, IonVarKind),
 }
 
@@ -108,12 +108,7 @@ impl Queue {
         }
         for t in s.moved.drain(..) {
             // net_move: the pending self-event (the latest sent) moves to the new time.
-            if let Some(e) = self
-                .ev
-                .iter_mut()
-                .filter(|e| e.3)
-                .max_by_key(|e| e.2)
-            {
+            if let Some(e) = self.ev.iter_mut().filter(|e| e.3).max_by_key(|e| e.2) {
                 e.0 = t;
             }
         }
@@ -197,27 +192,25 @@ fn resolve(
     let m = &placed[main];
     if let Some(var) = m.c.mechanism().variables.iter().find(|v| v.name == base) {
         if let Role::Ion(ion, kind) = var.role {
-            let ion_name = m
-                .c
-                .mechanism()
-                .ions
-                .get(ion)
-                .map(|i| i.name.as_str())
-                .unwrap_or("");
+            let ion_name =
+                m.c.mechanism()
+                    .ions
+                    .get(ion)
+                    .map(|i| i.name.as_str())
+                    .unwrap_or("");
             if let Some(k) = ions.pools().iter().position(|p| p.name == ion_name) {
                 return Ok(Src::Ion(k, kind));
             }
         }
-        let id = m
-            .c
-            .mechanism()
-            .variables
-            .iter()
-            .position(|v| v.name == base)
-            .unwrap_or(0);
+        let id =
+            m.c.mechanism()
+                .variables
+                .iter()
+                .position(|v| v.name == base)
+                .unwrap_or(0);
         return match var.storage {
             Storage::Range if m.c.column(&m.inst, base, elem).is_ok() => Ok(Src::Col(id, elem)),
-            Storage::Global if elem == 0 => Ok(Src::Global(id, 0)),
+            Storage::Global if elem == 0 => Ok(Src::Global(id)),
             _ => Err(bad(format!(
                 "`{name}` is not an element of `{base}` in mechanism `{}`",
                 m.c.mechanism().name
@@ -419,8 +412,7 @@ pub fn run(mech: &Compiled, p: &Protocol, dt: f64, opts: CompileOptions) -> Resu
         }
         if deliver {
             let pl = &mut placed[main];
-            pl.c
-                .net_receive_init(&mut pl.inst, 0, &mut weights, &e, &mut ions, &mut sink)?;
+            pl.c.net_receive_init(&mut pl.inst, 0, &mut weights, &e, &mut ions, &mut sink)?;
             queue.drain(&mut sink);
         }
     }
@@ -459,7 +451,7 @@ pub fn run(mech: &Compiled, p: &Protocol, dt: f64, opts: CompileOptions) -> Resu
                         .and_then(|c| c.first().copied())
                         .unwrap_or(f64::NAN)
                 }
-                Src::Global(id, _) => {
+                Src::Global(id) => {
                     let pl = &placed[main];
                     let name = &pl.c.mechanism().variables[id].name;
                     pl.c.global(&pl.inst, name).unwrap_or(f64::NAN)

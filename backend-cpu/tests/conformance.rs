@@ -96,11 +96,7 @@ fn judge(root: &Path, e: &Entry) -> Status {
         Ok(c) => c,
         Err(err) => {
             let s = err.to_string();
-            let line = first_error_line(&s);
-            let line = line
-                .strip_prefix(&format!("{}:", modp.display()))
-                .map(|l| format!("{}:{l}", e.path))
-                .unwrap_or(line);
+            let line = first_error_line(&s).replace(&format!("{}/", root.display()), "");
             return fail(format!("refused: {line}"));
         }
     };
@@ -192,11 +188,8 @@ fn refused_files(root: &Path, entries: &[Entry]) -> Vec<(String, String)> {
             match conform::compile_mod(&modp, &[], CompileOptions::default()) {
                 Ok(_) => None,
                 Err(err) => {
-                    let line = first_error_line(&err.to_string());
-                    let line = line
-                        .strip_prefix(&format!("{}:", modp.display()))
-                        .map(|l| format!("{}:{l}", e.path))
-                        .unwrap_or(line);
+                    let line = first_error_line(&err.to_string())
+                        .replace(&format!("{}/", root.display()), "");
                     Some((e.path.clone(), line))
                 }
             }

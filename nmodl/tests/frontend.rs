@@ -309,6 +309,15 @@ fn verbatim_in_functions_no_simulated_block_calls_is_ignored() {
 }
 
 #[test]
+fn procedure_used_as_a_value_runs_and_is_zero() {
+    let (_, out) = compile(&format!(
+        "{HEAD}BREAKPOINT {{ i = p(2) + g }}\nPROCEDURE p(x) {{ g = x }}"
+    ));
+    assert_eq!(codes(&out), ["W0501"]);
+    assert!(out.mechanism.is_some());
+}
+
+#[test]
 fn top_level_local_repeating_a_declaration_is_ignored() {
     let (_, out) = compile(&format!(
         "{HEAD}ASSIGNED {{ nexp }}\nLOCAL nexp\nBREAKPOINT {{ nexp = 2 i = nexp }}"

@@ -17,6 +17,10 @@
 //! yet in the engine. Cells are batched into blocks ([`Network`]) stepped in parallel with
 //! rayon; output events of artificial cells are not routed yet.
 //!
+//! [`conform`] runs the NMODL corpus's conformance protocol (one compartment under a voltage
+//! clamp, NetCon events, drivers; `neuwon nmodl conform`) and judges a run against NEURON's
+//! references by the corpus README's two tiers; `CONFORMANCE.md` holds the per-file status.
+//!
 //! Goals, in order: NEURON's results (the `conformance` tests compare with NEURON 9.0.2's
 //! recorded runs of the corpus); no panics and typed errors ([`Error`]), an unsupported construct
 //! being [`Error::Unsupported`] naming it; speed (the `hh` bench: interpreter against a

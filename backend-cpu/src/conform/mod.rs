@@ -4,7 +4,7 @@
 //!
 //! Everything a run needs comes from the `.mod` file (INCLUDEs beside it) and the
 //! `<stem>.protocol.json` file ([`Protocol::parse`]; a malformed field is
-//! [`Error::Protocol`](crate::Error::Protocol) naming its JSON path). [`run`] simulates:
+//! [`Error::Protocol`] naming its JSON path). [`run`] simulates:
 //!
 //! * **density**: one compartment (the protocol's geometry, `cm`), the mechanism alone plus the
 //!   protocol's concentration drivers ([`driver_source`]: our own `refdrive_<ion>.mod`, a linear

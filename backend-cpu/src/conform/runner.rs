@@ -217,9 +217,17 @@ fn resolve(
             ))),
         };
     }
+    // An ion variable of the compartment (a driver's current, say): only for ions that some
+    // inserted mechanism uses, as NEURON has no `ik` where no mechanism uses k.
     if elem == 0 {
         if let Some((k, kind)) = ion_var(base, ions) {
-            return Ok(Src::Ion(k, kind));
+            let name = ions.pool(k).map(|p| p.name.as_str()).unwrap_or("");
+            if placed
+                .iter()
+                .any(|p| p.c.mechanism().ions.iter().any(|i| i.name == name))
+            {
+                return Ok(Src::Ion(k, kind));
+            }
         }
     }
     Err(bad(format!(

@@ -400,6 +400,70 @@ fn corpus_conformance_tiers() {
     );
 }
 
+/// No panic on any corpus file: every `.mod` of the corpus (with a reference or not) that
+/// compiles is run for 5 ms under a corpus protocol of each kind (errors are fine: a density
+/// mechanism under the synapse protocol is refused; a panic fails the test).
+#[test]
+fn every_corpus_file_under_every_protocol_kind_never_panics() {
+    let root = shared().join("nmodl");
+    let Some(entries) = index(&root) else {
+        eprintln!("SKIPPED: no corpus index under {}", root.display());
+        return;
+    };
+    let mut protos: Vec<Protocol> = Vec::new();
+    for kind in ["density", "synapse", "pp_free", "artificial"] {
+        // The first referenced file of each kind with drivers or POINTERs when there is one.
+        let mut cands: Vec<Protocol> = entries
+            .iter()
+            .filter(|e| e.reference && e.protocol == kind)
+            .filter_map(|e| {
+                let p = root.join(&e.path).with_extension("protocol.json");
+                Protocol::parse(&std::fs::read_to_string(p).ok()?).ok()
+            })
+            .collect();
+        cands.sort_by_key(|p| std::cmp::Reverse(p.drivers.len() + p.pointers.len()));
+        if let Some(mut p) = cands.into_iter().next() {
+            p.tstop_ms = 5.0;
+            p.parameters.clear();
+            p.pointers.clear();
+            // Columns every mechanism has (the file's own names belong to another mechanism).
+            p.recorded.retain(|r| r.name == "t" || r.name == "v");
+            protos.push(p);
+        }
+    }
+    let (ran, errs): (Vec<usize>, Vec<usize>) = entries
+        .par_iter()
+        .map(|e| {
+            let Ok(c) =
+                conform::compile_mod(&root.join(&e.path), &[], CompileOptions::default())
+            else {
+                return (0, 0);
+            };
+            let mut n = (0, 0);
+            for p in &protos {
+                match conform::run(&c, p, p.dt_ms, CompileOptions::default()) {
+                    Ok(_) => n.0 += 1,
+                    Err(err) => {
+                        n.1 += 1;
+                        if !matches!(err, backend_cpu::Error::Protocol { ref field, .. } if field == "protocol")
+                        {
+                            eprintln!("  {} under {}: {err}", e.path, p.kind.name());
+                        }
+                    }
+                }
+            }
+            n
+        })
+        .unzip();
+    eprintln!(
+        "{} corpus files × {} protocols: {} runs completed, {} refused (a protocol for another mechanism kind, or as listed above), no panic",
+        entries.len(),
+        protos.len(),
+        ran.iter().sum::<usize>(),
+        errs.iter().sum::<usize>()
+    );
+}
+
 /// Our shipped `hh` (written from the published equations, TABLE on) under the density
 /// protocol of NEURON's built-in `hh` (corpus `nrn/nrnoc__hh.mod`): tier 1.
 #[test]

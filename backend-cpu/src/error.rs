@@ -52,6 +52,15 @@ pub enum Error {
     /// not exist, a negative delay, …) or asked for something it does not do yet.
     #[error("engine: {0}")]
     Engine(String),
+    /// A conformance protocol (`conform`) is malformed: `field` is its JSON path
+    /// (`clamp.command_mV[2].v_mV`), `what` what was expected.
+    #[error("protocol field `{field}`: {what}")]
+    Protocol {
+        /// JSON path of the offending field.
+        field: String,
+        /// What was expected.
+        what: String,
+    },
     /// Run-time failure inside a kernel (array index out of range, runaway `while` loop,
     /// a singular Newton matrix).
     #[error("mechanism `{mechanism}`: {what}")]

@@ -20,6 +20,10 @@
 //! connections ([`Engine::connect_output`]), and each connection keeps its NET_RECEIVE
 //! arguments between events, as a NetCon does in NEURON.
 //!
+//! [`conform`] runs the NMODL corpus's conformance protocol (one compartment under a voltage
+//! clamp, NetCon events, drivers; `neuwon nmodl conform`) and judges a run against NEURON's
+//! references by the corpus README's two tiers; `CONFORMANCE.md` holds the per-file status.
+//!
 //! Goals, in order: NEURON's results (the `conformance` tests compare with NEURON 9.0.2's
 //! recorded runs of the corpus); no panics and typed errors ([`Error`]), an unsupported construct
 //! being [`Error::Unsupported`] naming it; speed (the `hh` bench: interpreter against a
@@ -86,6 +90,7 @@
 //! assert!((inst.g()[0] - 0.001).abs() < 1e-9);
 //! ```
 
+pub mod conform;
 pub mod engine;
 mod error;
 mod exec;

@@ -289,6 +289,23 @@ pub fn analyse(m: &Module, diags: &mut Vec<Diagnostic>) -> Analysis {
                 // NEURON keeps one value per thread; we keep one per instance (the same
                 // results whenever a kernel assigns before it reads, as files do).
                 for v in vars {
+                    if b.a.decl_spans.contains_key(&v.name.name) {
+                        // nocmodl accepts a top-level LOCAL that repeats a declared name
+                        // (corpus modeldb_20212/my_kca.mod); the declared variable is used.
+                        b.diags.push(
+                            Diagnostic::warning(
+                                codes::W_IGNORED,
+                                v.name.span,
+                                format!(
+                                    "top-level LOCAL `{}` repeats a declared variable and is \
+                                     ignored",
+                                    v.name.name
+                                ),
+                            )
+                            .with_help("remove the LOCAL declaration"),
+                        );
+                        continue;
+                    }
                     let d = VarDecl {
                         name: v.name.clone(),
                         array: v.array,

@@ -30,7 +30,7 @@ fn harmless_verbatim(text: &str) -> bool {
 
 fn is_return_zero(text: &str) -> bool {
     let t: String = text.split_whitespace().collect();
-    t == "return0;"
+    t == "return0;" || t == "return;"
 }
 
 fn verbatim_help(text: &str) -> &'static str {
@@ -50,9 +50,108 @@ fn verbatim_help(text: &str) -> &'static str {
     }
 }
 
+fn expr_calls(e: &Expr, out: &mut Vec<String>) {
+    match &e.kind {
+        ExprKind::Call(n, args) => {
+            out.push(n.name.clone());
+            args.iter().for_each(|a| expr_calls(a, out));
+        }
+        ExprKind::Index(_, x) | ExprKind::Unary(_, x) | ExprKind::Paren(x) => expr_calls(x, out),
+        ExprKind::Binary(_, a, b) => {
+            expr_calls(a, out);
+            expr_calls(b, out);
+        }
+        _ => {}
+    }
+}
+
+/// Names of the FUNCTIONs and PROCEDUREs an item calls directly.
+fn item_calls(item: &Item) -> Vec<String> {
+    let mut out = Vec::new();
+    visit_item_stmts(item, &mut |s| {
+        let mut e = |x: &Expr| expr_calls(x, &mut out);
+        match &s.kind {
+            StmtKind::Assign(lv, x) => {
+                if let LValue::Var(_, Some(i)) | LValue::Deriv(_, _, Some(i)) = lv {
+                    e(i);
+                }
+                e(x);
+            }
+            StmtKind::Expr(x) | StmtKind::If(x, _, _) | StmtKind::While(x, _) => e(x),
+            StmtKind::From { from, to, by, .. } => {
+                e(from);
+                e(to);
+                if let Some(b) = by {
+                    e(b);
+                }
+            }
+            StmtKind::Reaction { kf, kb, .. } => {
+                e(kf);
+                if let Some(b) = kb {
+                    e(b);
+                }
+            }
+            StmtKind::Equation(a, b) | StmtKind::Conserve(a, b) => {
+                e(a);
+                e(b);
+            }
+            StmtKind::Compartment(_, x, _) | StmtKind::LongDiffusion(_, x, _) => e(x),
+            StmtKind::Table { from, to, with, .. } => {
+                e(from);
+                e(to);
+                e(with);
+            }
+            StmtKind::Watch(w) => {
+                for (a, b) in w {
+                    e(a);
+                    e(b);
+                }
+            }
+            _ => {}
+        }
+    });
+    out
+}
+
+/// FUNCTIONs and PROCEDUREs the simulation can run: called, directly or through others, from
+/// a block NEURON executes (INITIAL, BREAKPOINT, DERIVATIVE, KINETIC, NET_RECEIVE, …). The
+/// others are only callable from hoc/Python, which neuwon does not offer.
+fn reachable_callables(m: &Module) -> Vec<String> {
+    let callable = |i: &Item| match &i.kind {
+        ItemKind::Function(c) | ItemKind::Procedure(c) => Some(c.name.name.clone()),
+        _ => None,
+    };
+    let mut reached: Vec<String> = Vec::new();
+    let mut todo: Vec<String> = m
+        .items
+        .iter()
+        .filter(|i| callable(i).is_none())
+        .flat_map(item_calls)
+        .collect();
+    while let Some(n) = todo.pop() {
+        if reached.contains(&n) {
+            continue;
+        }
+        if let Some(item) = m.items.iter().find(|i| callable(i).as_deref() == Some(&n)) {
+            todo.extend(item_calls(item));
+        }
+        reached.push(n);
+    }
+    reached
+}
+
 /// Reports constructs that cannot be executed. Appends to `diags`.
 pub fn check(m: &Module, diags: &mut Vec<Diagnostic>) {
+    let reachable = reachable_callables(m);
     for item in &m.items {
+        // VERBATIM in a FUNCTION/PROCEDURE that no simulated block calls never runs here
+        // (NEURON runs it only when hoc/Python calls the function): the rest of the file runs.
+        let unreachable = match &item.kind {
+            ItemKind::Function(c) | ItemKind::Procedure(c) => {
+                (!reachable.contains(&c.name.name)).then_some(&c.name)
+            }
+            _ => None,
+        };
         match &item.kind {
             ItemKind::Verbatim(t) => {
                 if harmless_verbatim(t) {
@@ -110,21 +209,31 @@ pub fn check(m: &Module, diags: &mut Vec<Diagnostic>) {
             )),
             _ => {}
         }
-        // `VERBATIM return 0; ENDVERBATIM` as the last statement of a PROCEDURE (an old idiom)
-        // returns where the procedure ends anyway.
-        let trailing_return = match &item.kind {
-            ItemKind::Procedure(c) => c.body.stmts.last().and_then(|s| match &s.kind {
-                StmtKind::Verbatim(t) if is_return_zero(t) => Some(s.span),
-                _ => None,
-            }),
+        // `VERBATIM return 0; ENDVERBATIM` (or `return;`) as the last statement of a PROCEDURE
+        // or of a block that returns nothing (an old idiom) returns where the block ends anyway.
+        let body = match &item.kind {
+            ItemKind::Procedure(c) => Some(&c.body),
+            ItemKind::Initial(b)
+            | ItemKind::Breakpoint(b)
+            | ItemKind::NetReceive(_, b)
+            | ItemKind::BeforeAfter { body: b, .. }
+            | ItemKind::Constructor(b)
+            | ItemKind::Destructor(b) => Some(b),
             _ => None,
         };
+        let trailing_return = body.and_then(|b| {
+            b.stmts.last().and_then(|s| match &s.kind {
+                StmtKind::Verbatim(t) if is_return_zero(t) => Some(s.span),
+                _ => None,
+            })
+        });
         if let Some(span) = trailing_return {
             diags.push(
                 Diagnostic::warning(
                     codes::W_IGNORED,
                     span,
-                    "VERBATIM `return 0;` at the end of a PROCEDURE does nothing and is ignored",
+                    "VERBATIM `return 0;` at the end of a PROCEDURE or INITIAL/BREAKPOINT-like \
+                     block does nothing and is ignored",
                 )
                 .with_help("delete the VERBATIM block"),
             );
@@ -132,6 +241,29 @@ pub fn check(m: &Module, diags: &mut Vec<Diagnostic>) {
         visit_item_stmts(item, &mut |s| {
             if let StmtKind::Verbatim(t) = &s.kind {
                 if trailing_return == Some(s.span) {
+                    return;
+                }
+                if harmless_verbatim(t) {
+                    diags.push(Diagnostic::warning(
+                        codes::W_IGNORED,
+                        s.span,
+                        "VERBATIM with only comments is ignored",
+                    ));
+                    return;
+                }
+                if let Some(name) = unreachable {
+                    diags.push(
+                        Diagnostic::warning(
+                            codes::W_IGNORED,
+                            s.span,
+                            format!(
+                                "VERBATIM C code in `{}`, which no simulated block calls: \
+                                 ignored (calling `{}` from outside is not supported)",
+                                name.name, name.name
+                            ),
+                        )
+                        .with_help(verbatim_help(t)),
+                    );
                     return;
                 }
                 diags.push(

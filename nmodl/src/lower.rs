@@ -233,7 +233,10 @@ pub fn lower(
                 kind,
                 IonVarKind::Inside | IonVarKind::Outside | IonVarKind::Reversal
             ) {
-                if !ion.reads.iter().any(|(_, v)| v == var) {
+                // A reversal potential the mechanism writes but does not read starts from the
+                // mechanism's own value, not the pool's: NEURON 9 records 0 after
+                // `finitialize` for `WRITE ena` assigned only in BREAKPOINT (corpus ionic.mod).
+                if !ion.reads.iter().any(|(_, v)| v == var) && *kind != IonVarKind::Reversal {
                     ion_loads.push(Stmt::Assign(
                         Target::scalar(Place::Var(*var)),
                         Expr::Load(Place::IonPool(i, *kind), None),
@@ -840,15 +843,20 @@ impl Lowerer<'_> {
             Some(Symbol::Procedure(k, n)) => {
                 let (k, n) = (*k, *n);
                 if as_value {
-                    self.err(
-                        codes::WRONG_KIND,
-                        f.span,
-                        format!(
-                            "PROCEDURE `{}` has no value; call it as a statement",
-                            f.name
-                        ),
+                    // nocmodl accepts it: a PROCEDURE's generated C function returns 0
+                    // (corpus nrn/sdata.inc); the call runs and its value is 0.
+                    self.diags.push(
+                        Diagnostic::warning(
+                            codes::W_LOWER,
+                            f.span,
+                            format!(
+                                "PROCEDURE `{}` used as a value: it runs and its value is 0 \
+                                 (as in NEURON)",
+                                f.name
+                            ),
+                        )
+                        .with_help("call it as a statement and use 0"),
                     );
-                    return None;
                 }
                 self.arity(f, args.len(), span, n, n)
                     .then_some((Callee::Func(k), lowered))

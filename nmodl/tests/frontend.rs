@@ -276,6 +276,55 @@ fn verbatim_is_refused_with_the_construct_named() {
     ));
     assert_eq!(codes(&out), ["W0201"]);
     assert!(out.mechanism.is_some());
+    // `return;` ending INITIAL, and a VERBATIM of comments only, do nothing either.
+    let (_, out) = compile(&format!(
+        "{HEAD}INITIAL {{ g = 2\nVERBATIM\n return;\nENDVERBATIM\n}}\nBREAKPOINT {{\n i = g\nVERBATIM\n/* printf(\"%g\", i); */\nENDVERBATIM\n}}"
+    ));
+    assert_eq!(codes(&out), ["W0201", "W0201"]);
+    assert!(out.mechanism.is_some());
+    // `return 0;` in the middle of a reachable block changes what runs: refused.
+    let (_, out) = compile(&format!(
+        "{HEAD}INITIAL {{\nVERBATIM\n return 0;\nENDVERBATIM\n g = 2 }}\nBREAKPOINT {{ i = g }}"
+    ));
+    assert_eq!(codes(&out), ["E0601"]);
+}
+
+#[test]
+fn verbatim_in_functions_no_simulated_block_calls_is_ignored() {
+    // `hoc_only` is called by nobody; `helper` is called from BREAKPOINT through `used`.
+    let src = format!(
+        "{HEAD}BREAKPOINT {{ i = used(v) }}\nFUNCTION used(x) {{ used = helper(x) }}\n\
+         FUNCTION helper(x) {{ helper = x\nVERBATIM\n _lhelper = 2*_lx;\nENDVERBATIM\n}}\n\
+         PROCEDURE hoc_only() {{\nVERBATIM\n hoc_execerr(\"no\");\nENDVERBATIM\n}}"
+    );
+    let (sources, out) = compile(&src);
+    let text = sources.render_all(&out.diagnostics);
+    assert_eq!(codes(&out), ["E0601", "W0201"], "{text}");
+    assert!(text.contains("no simulated block calls"), "{text}");
+    // Without the reachable one, the file lowers.
+    let src = src.replace("_lhelper = 2*_lx;", "/* nothing */");
+    let (_, out) = compile(&src);
+    assert_eq!(codes(&out), ["W0201", "W0201"]);
+    assert!(out.mechanism.is_some());
+}
+
+#[test]
+fn procedure_used_as_a_value_runs_and_is_zero() {
+    let (_, out) = compile(&format!(
+        "{HEAD}BREAKPOINT {{ i = p(2) + g }}\nPROCEDURE p(x) {{ g = x }}"
+    ));
+    assert_eq!(codes(&out), ["W0501"]);
+    assert!(out.mechanism.is_some());
+}
+
+#[test]
+fn top_level_local_repeating_a_declaration_is_ignored() {
+    let (_, out) = compile(&format!(
+        "{HEAD}ASSIGNED {{ nexp }}\nLOCAL nexp\nBREAKPOINT {{ nexp = 2 i = nexp }}"
+    ));
+    assert_eq!(codes(&out), ["W0201"]);
+    let m = out.mechanism.unwrap();
+    assert_eq!(m.variables.iter().filter(|v| v.name == "nexp").count(), 1);
 }
 
 #[test]

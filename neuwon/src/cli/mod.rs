@@ -1,5 +1,6 @@
 //! Argument definitions and dispatch for the `neuwon` binary.
 
+mod conform;
 mod nmodl_check;
 mod reduce;
 mod run;
@@ -33,6 +34,9 @@ enum Command {
 enum NmodlCommand {
     /// Parse, analyse and lower each file. Exit 0 when every file lowers, 1 otherwise.
     Check(nmodl_check::CheckArgs),
+    /// Run the corpus conformance protocol (shared/nmodl/README.md) for one mechanism and
+    /// write the reference's columns and rows as CSV.
+    Conform(conform::ConformArgs),
 }
 
 /// Runs a parsed command line.
@@ -43,5 +47,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Nmodl {
             command: NmodlCommand::Check(args),
         } => nmodl_check::run(&args),
+        Command::Nmodl {
+            command: NmodlCommand::Conform(args),
+        } => conform::run(&args),
     }
 }

@@ -56,9 +56,10 @@ impl TaperTable {
     }
 
     /// Parses rows `ell P0 P1 P2` separated by whitespace or commas; `#` starts a comment;
-    /// a first line that is not numeric is taken as a header. Errors name `file:line`.
+    /// a first non-comment line that is not numeric is taken as a header. Errors name `file:line`.
     pub fn parse(text: &str, file: &str) -> Result<Self> {
         let mut rows = Vec::new();
+        let mut header_allowed = true;
         for (i, line) in text.lines().enumerate() {
             let line = line.split('#').next().unwrap_or("").trim();
             if line.is_empty() {
@@ -71,8 +72,14 @@ impl TaperTable {
             let nums: std::result::Result<Vec<f64>, _> =
                 fields.iter().map(|s| s.parse::<f64>()).collect();
             match nums {
-                Ok(v) if v.len() == 4 => rows.push([v[0], v[1], v[2], v[3]]),
-                Err(_) if rows.is_empty() && i == 0 => continue, // header
+                Ok(v) if v.len() == 4 => {
+                    header_allowed = false;
+                    rows.push([v[0], v[1], v[2], v[3]]);
+                }
+                Err(_) if header_allowed => {
+                    header_allowed = false;
+                    continue;
+                }
                 _ => {
                     return Err(MorphoError::Growth(format!(
                         "{file}:{}: expected 4 numbers `ell P0 P1 P2`, found {line:?}",

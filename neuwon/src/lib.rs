@@ -15,7 +15,13 @@
 //!
 //! - [`builder`]: the same models from Rust (validated by the same code as files).
 //!
-//! Planned: `neuwon grow`, `neuwon reduce`, `neuwon demo`.
+//! - `neuwon grow SPEC.toml --out CELL.swc [--seed N]`: grow neurons from a growth spec
+//!   (`morpho-grow`, format in `morpho-grow/GROW.md`) and write them as SWC.
+//! - [`demo`]: `neuwon demo` grows a neuron with an axon confined to a spiral, simulates an
+//!   action potential with Hodgkin–Huxley channels and writes a voltage plot (PNG) and an
+//!   animation of the membrane potential on the morphology (GIF).
+//!
+//! Planned: `neuwon reduce`.
 //!
 //! ```
 //! use neuwon::model::Model;
@@ -45,6 +51,7 @@
 //! ```
 
 pub mod builder;
+pub mod demo;
 pub mod model;
 pub mod plot;
 pub mod run;

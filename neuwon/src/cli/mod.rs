@@ -1,5 +1,7 @@
 //! Argument definitions and dispatch for the `neuwon` binary.
 
+mod demo;
+mod grow;
 mod nmodl_check;
 mod run;
 
@@ -19,6 +21,11 @@ pub struct Cli {
 enum Command {
     /// Simulate a model file (TOML); write traces.csv and spikes.csv.
     Run(run::RunArgs),
+    /// Grow neurons from a growth spec (TOML) and write them as SWC.
+    Grow(grow::GrowArgs),
+    /// The showcase: grow a neuron with a spiral axon, simulate an action potential, and
+    /// write a voltage plot (PNG) and an animation (GIF).
+    Demo(demo::DemoArgs),
     /// Work with NMODL (.mod) files.
     Nmodl {
         #[command(subcommand)]
@@ -36,6 +43,8 @@ enum NmodlCommand {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(&args),
+        Command::Grow(args) => grow::run(&args),
+        Command::Demo(args) => demo::run(&args),
         Command::Nmodl {
             command: NmodlCommand::Check(args),
         } => nmodl_check::run(&args),

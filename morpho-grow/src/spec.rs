@@ -1,5 +1,5 @@
 //! The growth-spec file (TOML) read by `neuwon grow`. The format is documented in
-//! `morpho-grow/GROW.md`; an example is `examples/grow_pyramidal.toml`.
+//! `morpho-grow/GROW.md`; an example is `examples/grow/pyramidal.toml`.
 //!
 //! Errors name the file, the line and column, and the field (`neuron[0].grow[1]:
 //! balancing_factor …`). Per-segment-type defaults (`[defaults.<segment_type>]`) are merged

@@ -10,7 +10,7 @@ use morpho_grow::swc::{parse_samples, parse_swc, write_samples, SwcOptions};
 use morpho_grow::{forest_to_swc, ExportOptions, GrowthSpec};
 
 fn example() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/grow_pyramidal.toml")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/grow/pyramidal.toml")
 }
 
 fn grow_in_pool(threads: usize, seed: u64) -> String {

@@ -18,7 +18,7 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn example() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/grow_pyramidal.toml")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/grow/pyramidal.toml")
 }
 
 #[test]

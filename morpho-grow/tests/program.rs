@@ -206,3 +206,17 @@ fn spec_errors_name_file_line_and_field() {
     let e = spec.program.run(1).unwrap_err().to_string();
     assert!(e.contains("infinite bounding box"), "{e}");
 }
+
+#[test]
+fn the_documented_spec_parses_and_grows() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("GROW.md")).unwrap();
+    let start = doc.find("```toml\n").unwrap() + 8;
+    let len = doc[start..].find("```").unwrap();
+    let spec = GrowthSpec::parse(&doc[start..start + len], Path::new("GROW.md")).unwrap();
+    let step = &spec.program.types[0].growth[0];
+    assert!((step.params.extension_angle - 60f64.to_radians()).abs() < 1e-15);
+    let grown = spec.program.run(1).unwrap();
+    assert_eq!(grown.somas.len(), 3);
+    assert!(grown.forest.nodes.len() > 3);
+}

@@ -139,7 +139,7 @@ pub enum Taper {
     /// Keep the diameters growth gave.
     #[default]
     Constant,
-    /// Mean over the tips below of q[0]·ℓ² + q[1]·ℓ + q[2] (ℓ µm to the tip).
+    /// Mean over the tips below of `q[0]·ℓ² + q[1]·ℓ + q[2]` (ℓ µm to the tip).
     DistanceToTips {
         /// Coefficients (µm⁻¹, 1, µm); NEUWON's default (0, 0.01, 1e-6).
         q: [f64; 3],

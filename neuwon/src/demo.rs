@@ -7,7 +7,7 @@
 //!   (oblique projection), coloured from blue at −70 mV to red at +55 mV;
 //! * `demo_frame.png` — the animation's middle frame as a still.
 //!
-//! Growth uses `morpho-grow` directly (regions, [`grow`], tapers); simulation goes through
+//! Growth uses `morpho-grow` directly (regions, [`grow()`], tapers); simulation goes through
 //! the public model API ([`ModelBuilder`] → [`build`]) with the SWC file as the morphology,
 //! exactly as a user's model file would.
 //!
@@ -478,7 +478,7 @@ fn render_gif(
     let (w, h) = (o.size_px, o.size_px);
     let bar = 28i32; // colour bar and clock at the bottom
                      // project every section's polyline, split into the pieces of its probes
-    // (projected ends, depth µm, diameter µm, probe)
+                     // (projected ends, depth µm, diameter µm, probe)
     type Raw = ((f64, f64), (f64, f64), f64, f64, usize);
     let mut raw: Vec<Raw> = Vec::new();
     for (si, s) in morph.sections().iter().enumerate() {

@@ -127,6 +127,9 @@ pub struct StepReport {
 /// the global index of each copy, points sampled, points connected.
 type LocalRun = (Forest, Vec<u32>, usize, usize);
 
+/// Most somas one soma instruction may place by number.
+const MAX_SOMAS: u32 = 10_000_000;
+
 /// RNG of one (type, step, neuron); step 0 is the soma instruction.
 fn stream(seed: u64, ty: usize, step: usize, neuron: u64) -> ChaCha8Rng {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -155,6 +158,13 @@ fn run_type(t: usize, ty: &NeuronType, seed: u64, out: &mut Grown) -> Result<()>
     let soma = &ty.soma;
     soma.region.validate()?;
     let mut rng = stream(seed, t, 0, 0);
+    if let SomaPlacement::Number(n) = soma.placement {
+        if n > MAX_SOMAS {
+            return Err(MorphoError::Growth(format!(
+                "soma number {n} is more than {MAX_SOMAS}"
+            )));
+        }
+    }
     let positions = match &soma.placement {
         SomaPlacement::Number(n) => (0..*n)
             .map(|_| sample_point(&soma.region, &mut rng))

@@ -468,9 +468,12 @@ fn finite_box(region: &Region) -> Result<Aabb> {
     Ok(b)
 }
 
+/// Most points one sampling call may draw (about 2.4 GB of coordinates).
+const MAX_DRAWS: f64 = 1e8;
+
 /// Uniform random points in `region` at `density` (points per µm³): `round(density · V_box)`
 /// uniform draws in the bounding box, kept when inside. Errors on an infinite box or a
-/// density that is negative, not finite, or would draw more than 10⁹ points.
+/// density that is negative, not finite, or would draw more than 10⁸ points.
 pub fn sample_points<R: Rng + ?Sized>(
     region: &Region,
     density_per_um3: f64,
@@ -487,9 +490,9 @@ pub fn sample_points<R: Rng + ?Sized>(
         return Ok(Vec::new());
     }
     let n = (density_per_um3 * b.volume()).round();
-    if n > 1e9 {
+    if n > MAX_DRAWS {
         return Err(MorphoError::Growth(format!(
-            "density {density_per_um3} µm⁻³ over a box of {} µm³ would draw {n} points (limit 1e9)",
+            "density {density_per_um3} µm⁻³ over a box of {} µm³ would draw {n} points (limit 1e8)",
             b.volume()
         )));
     }
@@ -547,9 +550,9 @@ pub fn lattice_points(region: &Region, density_per_um3: f64) -> Result<Vec<Vec3>
     let counts: Vec<f64> = (0..3)
         .map(|k| ((b.hi[k] - b.lo[k]) / s).floor() + 1.0)
         .collect();
-    if counts.iter().product::<f64>() > 1e9 {
+    if counts.iter().product::<f64>() > MAX_DRAWS {
         return Err(MorphoError::Growth(format!(
-            "a lattice of spacing {s} µm over the region's box would have more than 1e9 points"
+            "a lattice of spacing {s} µm over the region's box would have more than 1e8 points"
         )));
     }
     let mut out = Vec::new();

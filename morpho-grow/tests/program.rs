@@ -220,3 +220,28 @@ fn the_documented_spec_parses_and_grows() {
     assert_eq!(grown.somas.len(), 3);
     assert!(grown.forest.nodes.len() > 3);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 120, ..Default::default() })]
+
+    /// Mangled specs give errors (or small programs), never panics.
+    #[test]
+    fn mangled_specs_never_panic(cut in 0usize..3000, len in 0usize..40, junk in "[ -~\n]{0,12}") {
+        let text = std::fs::read_to_string(example()).unwrap();
+        let mut chars: Vec<char> = text.chars().collect();
+        let at = cut.min(chars.len());
+        let end = (at + len).min(chars.len());
+        chars.splice(at..end, junk.chars());
+        let mangled: String = chars.into_iter().collect();
+        if let Ok(spec) = GrowthSpec::parse(&mangled, Path::new("m.toml")) {
+            // run only small programs (a mangled density could ask for 10⁸ points)
+            let small = spec.program.types.iter().all(|t| {
+                matches!(t.soma.placement, morpho_grow::SomaPlacement::Number(n) if n <= 4)
+                    && t.growth.iter().all(|g| g.carrier_point_density <= 1e-4)
+            });
+            if small {
+                let _ = spec.program.run(1);
+            }
+        }
+    }
+}

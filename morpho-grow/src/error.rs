@@ -103,6 +103,10 @@ pub enum MorphoError {
         /// What was found and what was expected.
         message: String,
     },
+    /// A growth, region or growth-spec problem; the message names the field and what was
+    /// expected.
+    #[error("{0}")]
+    Growth(String),
     /// The file could not be read.
     #[error("{file}: {message}")]
     Io {

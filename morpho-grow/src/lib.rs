@@ -11,8 +11,12 @@
 //!   zero-area section-end nodes), NEURON-exact areas and axial resistances, nseg given per
 //!   section or globally, NEURON's d_lambda rule and a maximum compartment length.
 //!
-//! **Not built yet:** the growth algorithm (TREES greedy growth with ROOTS constraints, see
-//! `shared/specs/morpho-grow.md`); it comes in a later issue.
+//! - growth of synthetic neurons (`shared/specs/morpho-grow.md`): [`region`]s (shapes, set
+//!   operations, named regions with cycle detection, uniform and lattice sampling), the
+//!   TREES greedy growth with balancing factor and ROOTS constraints ([`grow()`], O(N log N)
+//!   by lazy ring expansion over a kd-tree), diameters ([`Taper`]), growth programs of many
+//!   neurons ([`GrowthProgram`]), the TOML growth spec of `neuwon grow` ([`GrowthSpec`],
+//!   format in `GROW.md`) and SWC export ([`forest_to_swc`]).
 //!
 //! Goals, in priority order: reproduce NEURON's geometry and node layout exactly; never panic
 //! on user input; stay a leaf crate (no other workspace crate).
@@ -35,14 +39,33 @@
 
 mod discretise;
 mod error;
+mod export;
 mod geometry;
+pub mod grow;
+mod kdtree;
 mod morphology;
+pub mod program;
+pub mod region;
+pub mod spec;
 pub mod swc;
+pub mod taper;
 
 pub use discretise::{
     lambda_f_um, nseg_d_lambda, nseg_max, nseg_max_length, nseg_uniform, CableParams,
     Discretisation, Node, NodeKind, SectionNodes,
 };
 pub use error::{MorphoError, Result, SwcErrorKind};
+pub use export::{forest_to_samples, forest_to_swc, ExportOptions};
 pub use geometry::Point3;
+pub use grow::{
+    grow, Competition, CostForm, Forest, GrowNode, GrowthOutcome, GrowthParams, NeuronRegion,
+    SegmentSpec, SubdivideMode,
+};
 pub use morphology::{Attachment, Morphology, SampleType, Section, SectionId};
+pub use program::{
+    Grown, GrowthInstruction, GrowthProgram, NeuronType, SomaDiameter, SomaInstruction,
+    SomaPlacement,
+};
+pub use region::{Aabb, Region, RegionLibrary, RegionSpec};
+pub use spec::GrowthSpec;
+pub use taper::{Taper, TaperTable};

@@ -728,3 +728,20 @@ pub fn write_swc(morph: &Morphology) -> String {
     }
     out
 }
+
+/// Writes samples as SWC data lines, one per sample, after the header
+/// `# id type x y z radius parent`. Numbers are written in Rust's shortest round-trip form,
+/// so `parse_samples` followed by `write_samples` reproduces a file written here byte for
+/// byte.
+pub fn write_samples(samples: &[SwcSample]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::from("# id type x y z radius parent\n");
+    for s in samples {
+        let _ = writeln!(
+            out,
+            "{} {} {} {} {} {} {}",
+            s.id, s.kind, s.x, s.y, s.z, s.radius, s.parent
+        );
+    }
+    out
+}

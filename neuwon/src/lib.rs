@@ -16,8 +16,11 @@
 //! - [`builder`]: the same models from Rust (validated by the same code as files).
 //! - [`reduce`]: `neuwon reduce MODEL.toml --out REDUCED.toml`, Neuron_Reduce of every cell
 //!   template (crate `reduce`) into a model file that `neuwon run` simulates.
-//!
-//! Planned: `neuwon grow`, `neuwon demo`.
+//! - `neuwon grow SPEC.toml --out CELL.swc [--seed N]`: grow neurons from a growth spec
+//!   (`morpho-grow`, format in `morpho-grow/GROW.md`) and write them as SWC.
+//! - [`demo`]: `neuwon demo` grows a neuron with an axon confined to a spiral, simulates an
+//!   action potential with Hodgkin–Huxley channels and writes a voltage plot (PNG) and an
+//!   animation of the membrane potential on the morphology (GIF).
 //!
 //! ```
 //! use neuwon::model::Model;
@@ -47,6 +50,7 @@
 //! ```
 
 pub mod builder;
+pub mod demo;
 pub mod model;
 pub mod plot;
 pub mod reduce;

@@ -1,6 +1,8 @@
 //! Argument definitions and dispatch for the `neuwon` binary.
 
 mod conform;
+mod demo;
+mod grow;
 mod nmodl_check;
 mod reduce;
 mod run;
@@ -23,6 +25,11 @@ enum Command {
     Run(run::RunArgs),
     /// Reduce every cell's dendrites to equivalent cylinders (Neuron_Reduce); write a model file.
     Reduce(reduce::ReduceArgs),
+    /// Grow neurons from a growth spec (TOML) and write them as SWC.
+    Grow(grow::GrowArgs),
+    /// The showcase: grow a neuron with a spiral axon, simulate an action potential, and
+    /// write a voltage plot (PNG) and an animation (GIF).
+    Demo(demo::DemoArgs),
     /// Work with NMODL (.mod) files.
     Nmodl {
         #[command(subcommand)]
@@ -44,6 +51,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Reduce(args) => reduce::run(&args),
+        Command::Grow(args) => grow::run(&args),
+        Command::Demo(args) => demo::run(&args),
         Command::Nmodl {
             command: NmodlCommand::Check(args),
         } => nmodl_check::run(&args),

@@ -89,8 +89,9 @@ fn hh_soma_exact_spike_times_are_over_10x_closer_than_neurons_default() {
     }
 }
 
-#[test]
-fn hh_axon_exact_velocity_and_arrival_are_4x_closer_than_neurons_default() {
+/// (velocity error ratio, arrival error ratio) of `method` on hh_axon against NEURON's default,
+/// both relative to the converged reference.
+fn hh_axon_ratios(method: Method) -> (f64, f64) {
     let (head, rows) = csv_text("hh_axon_arrivals.csv");
     let get = |variant: &str, col: &str| -> f64 {
         let c = head.iter().position(|h| h == col).unwrap();
@@ -107,7 +108,7 @@ fn hh_axon_exact_velocity_and_arrival_are_4x_closer_than_neurons_default() {
         get("neuron_dt0.025_nseg501", "velocity_m_per_s"),
         get("neuron_dt0.025_nseg501", "arrival_x1.000000_ms"),
     );
-    let (_, rec) = run("hh_axon.toml", Method::Exact, None);
+    let (_, rec) = run("hh_axon.toml", method, None);
     // Probes: x = 0, 0.250499, 0.5, 0.749501, 1; velocity between the 2nd and 4th.
     let first = |p: usize| crossings(&rec.t_ms, &rec.series[p])[0];
     let velocity = 4990.02e-6 / ((first(3) - first(1)) * 1e-3);
@@ -117,7 +118,7 @@ fn hh_axon_exact_velocity_and_arrival_are_4x_closer_than_neurons_default() {
     );
     let (ea, en_a) = ((first(4) - a_conv).abs(), (a_neu - a_conv).abs());
     println!(
-        "hh_axon exact: velocity {velocity:.6} m/s ({:.3} % off; NEURON default {:.3} %, \
+        "hh_axon {method:?}: velocity {velocity:.6} m/s ({:.3} % off; NEURON default {:.3} %, \
          ratio {:.2}); arrival at x = 1 {:.4} ms ({ea:.4} ms late; NEURON {en_a:.4}, ratio {:.2})",
         100.0 * ev,
         100.0 * en_v,
@@ -125,26 +126,47 @@ fn hh_axon_exact_velocity_and_arrival_are_4x_closer_than_neurons_default() {
         first(4),
         en_a / ea
     );
-    assert!(4.0 * ev <= en_v, "velocity: {ev} vs {en_v}");
-    assert!(4.0 * ea <= en_a, "arrival: {ea} vs {en_a}");
+    (en_v / ev, en_a / ea)
 }
 
 #[test]
-fn ball_and_stick_exact_spike_times() {
-    // Converged: NEURON at dt 0.001 with nseg ×5. The first spike is over 4× closer than
-    // NEURON's default; the second (a slow approach to threshold after one strong EPSP) only
-    // about 2.3×: the target of 4× is not reached there (see the crate documentation).
+fn hh_axon_exact_velocity_and_arrival_are_4x_closer_than_neurons_default() {
+    let (rv, ra) = hh_axon_ratios(Method::Exact);
+    assert!(rv >= 4.0 && ra >= 4.0, "{rv} {ra}");
+}
+
+/// Ratios of (NEURON default error) / (our error) for the two spikes of ball_and_stick_syn.
+fn ball_and_stick_ratios(method: Method) -> Vec<f64> {
     let conv = spikes("ball_and_stick_syn_spikes.csv", "neuron_dt0.001_nsegx5");
     let neuron = spikes("ball_and_stick_syn_spikes.csv", "neuron_dt0.025");
-    let (_, rec) = run("ball_and_stick_syn.toml", Method::Exact, None);
+    let (_, rec) = run("ball_and_stick_syn.toml", method, None);
     let ours = crossings(&rec.t_ms, &rec.series[0]);
     assert_eq!(ours.len(), 2);
     let ratio: Vec<f64> = (0..2)
         .map(|k| (neuron[k] - conv[k]).abs() / (ours[k] - conv[k]).abs())
         .collect();
     println!(
-        "ball_and_stick_syn exact: spikes {ours:?}, closer than NEURON's default by {ratio:?}"
+        "ball_and_stick_syn {method:?}: spikes {ours:?}, closer than NEURON's default by {ratio:?}"
     );
+    ratio
+}
+
+#[test]
+fn crank_nicolson_figures_for_comparison() {
+    // The table of the closing note: Crank–Nicolson (NEURON's secondorder = 2) at dt 0.025
+    // comes close to but not over 4× on hh_axon and ball_and_stick_syn.
+    let (rv, ra) = hh_axon_ratios(Method::CrankNicolson);
+    assert!(rv > 3.5 && ra > 3.5, "{rv} {ra}");
+    let r = ball_and_stick_ratios(Method::CrankNicolson);
+    assert!(r[0] > 3.5 && r[1] > 3.0, "{r:?}");
+}
+
+#[test]
+fn ball_and_stick_exact_spike_times() {
+    // Converged: NEURON at dt 0.001 with nseg ×5. The first spike is over 4× closer than
+    // NEURON's default; the second (a slow approach to threshold after one strong EPSP) only
+    // about 2.3×: the target of 4× is not reached there.
+    let ratio = ball_and_stick_ratios(Method::Exact);
     assert!(ratio[0] >= 4.0, "{ratio:?}");
     assert!(ratio[1] >= 2.0, "{ratio:?}");
 }

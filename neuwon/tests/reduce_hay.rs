@@ -75,6 +75,7 @@ struct Run {
     v: Vec<f64>,
     spikes: Vec<f64>,
     wall_s: f64,
+    cpu_s: f64,
     compartments: usize,
     placements: usize,
 }
@@ -217,15 +218,37 @@ fn simulate(
         engine.add_event(p, i, t, w).unwrap();
     }
     let start = std::time::Instant::now();
+    let cpu0 = process_cpu_s();
     let rec = engine.run(TSTOP, |_| {}).unwrap();
     let wall_s = start.elapsed().as_secs_f64();
+    let cpu_s = process_cpu_s() - cpu0;
     Run {
         v: rec.series[0].iter().step_by(4).copied().collect(),
         spikes: rec.spikes.iter().map(|s| s.1).collect(),
         wall_s,
+        cpu_s,
         compartments: nodes.len(),
         placements: n_placements,
     }
+}
+
+/// CPU seconds used by this process so far (user + system, from `/proc/self/stat`; NaN where
+/// unavailable).
+fn process_cpu_s() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return f64::NAN;
+    };
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+        return f64::NAN;
+    };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        f.get(i)
+            .and_then(|x| x.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// RMS difference outside [−3, +15] ms of any spike of either trace, from `t0` ms on
@@ -391,10 +414,13 @@ fn hay_full_against_neuron_and_reduced_against_full() {
     let all: Vec<f64> = f.spikes.iter().chain(&r.spikes).copied().collect();
     let rr = rms_sub(&r.v, &f.v, &all, 150.0);
     eprintln!(
-        "ours reduced (0 Hz) vs ours full: subthreshold RMS 150-500 ms {rr:.3} mV (NEURON's pair: 1.28 mV); run wall {:.2} s vs {:.2} s, speed-up {:.1}x (NEURON: 20-34x CPU)",
+        "ours reduced (0 Hz) vs ours full: subthreshold RMS 150-500 ms {rr:.3} mV (NEURON's pair: 1.28 mV); run wall {:.2} s vs {:.2} s ({:.1}x), CPU {:.2} s vs {:.2} s ({:.1}x) (NEURON: 20-34x CPU)",
         r.wall_s,
         f.wall_s,
-        f.wall_s / r.wall_s
+        f.wall_s / r.wall_s,
+        r.cpu_s,
+        f.cpu_s,
+        f.cpu_s / r.cpu_s
     );
     assert!(rr <= 1.3, "reduced vs full {rr} mV");
 }

@@ -13,6 +13,9 @@ use crate::error::{ReduceError, Result};
 use crate::impedance::Network;
 use crate::tree::{segment_index, CableTree, Geometry, Section, SectionKind, Segment, Synapse};
 
+/// Largest accepted [`SegmentPolicy::Total`].
+pub const MAX_TOTAL_SEGMENTS: usize = 1_000_000;
+
 /// Frequency offset the reference adds to every impedance computation, Hz (SPEC §3 quirk).
 pub const IMPEDANCE_FREQ_OFFSET_HZ: f64 = 1.0 / 9e9;
 
@@ -212,6 +215,15 @@ pub fn reduce(tree: &CableTree, synapses: &[Synapse], opts: &ReduceOptions) -> R
             value: f,
             expected: "a finite frequency >= 0 Hz",
         });
+    }
+    if let SegmentPolicy::Total(n) = opts.segments {
+        if n > MAX_TOTAL_SEGMENTS {
+            return Err(ReduceError::InvalidOption {
+                field: "segments (total)",
+                value: n as f64,
+                expected: "a total of at most 1 000 000 segments",
+            });
+        }
     }
     if let SegmentPolicy::Fraction(r) = opts.segments {
         if !(r > 0.0 && r <= 1.0) {

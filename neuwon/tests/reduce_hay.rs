@@ -423,4 +423,17 @@ fn hay_full_against_neuron_and_reduced_against_full() {
         f.cpu_s / r.cpu_s
     );
     assert!(rr <= 1.3, "reduced vs full {rr} mV");
+
+    // 38 Hz (upstream unit test 5's frequency) against NEURON's reduced 38 Hz trace.
+    let nv = h.neuron("v_reduced_f38_mV");
+    let r = h.reduced(38.0);
+    let sp_n = crossings(&nv);
+    let all: Vec<f64> = r.spikes.iter().chain(&sp_n).copied().collect();
+    let rms = rms_sub(&r.v, &nv, &all, 0.0);
+    eprintln!(
+        "reduced (38 Hz): spikes ours {:?}, NEURON {:?}; subthreshold RMS vs NEURON {rms:.2e} mV",
+        r.spikes, sp_n
+    );
+    assert_eq!(r.spikes.len(), sp_n.len(), "38 Hz: spike count");
+    assert!(rms < 0.01, "38 Hz: subthreshold RMS {rms} mV vs NEURON");
 }

@@ -316,7 +316,12 @@ pub fn reduce(tree: &CableTree, synapses: &[Synapse], opts: &ReduceOptions) -> R
             name: rsec.name.clone(),
             message,
         };
-        let mid = rsec.mid_segment();
+        let Some(mid) = rsec.mid_segment() else {
+            return Err(ReduceError::NoSegments {
+                section: root,
+                name: rsec.name.clone(),
+            });
+        };
         if mid.g_pas_s_cm2.is_nan() || mid.g_pas_s_cm2 <= 0.0 {
             return Err(degenerate(format!(
                 "g_pas = {} S/cm² at the root's x = 0.5; Rm = 1/g_pas needs g_pas > 0",

@@ -236,7 +236,14 @@ proptest! {
         syns in prop::collection::vec((0usize..12, -0.5f64..1.5, 0.0f64..2.0), 0..5),
         total in prop_oneof![Just(-1.0), 0.0f64..1.5, 1.0f64..200.0, 1e6f64..1e12],
     ) {
+        // The public geometry helpers take unvalidated sections too.
+        for sec in &secs {
+            let g = reduce::discretise::section_geometry(sec);
+            prop_assert_eq!(g.len(), sec.nseg());
+            let _ = sec.mid_segment();
+        }
         let tree = CableTree { sections: secs };
+        let _ = tree.total_area_um2();
         let syns: Vec<Synapse> = syns
             .into_iter()
             .map(|(section, x, e)| Synapse { section, x, kind: "S".into(), params: vec![("e".into(), e.floor())] })

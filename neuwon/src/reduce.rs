@@ -580,6 +580,19 @@ pub fn reduce_model(model: &Model, settings: &ReduceSettings) -> Result<ReducedM
             red.cylinders.len(),
             red.total_segments(),
         ));
+        for c in &red.cylinders {
+            notes.push(format!(
+                "  {} ← stem `{}`: |Z_in| {:.4} MΩ, |Z_min| {:.4} MΩ, L {:.6}, length {:.3} µm, diam {:.5} µm, nseg {}",
+                c.name,
+                input.tree.sections[c.root].name,
+                c.z_in_ohm.norm() / 1e6,
+                c.z_min_ohm.norm() / 1e6,
+                c.electrotonic_length,
+                c.length_um,
+                c.diam_um,
+                c.nseg
+            ));
+        }
         for w in &red.warnings {
             if !w.contains("has no default") {
                 notes.push(format!("cell `{}`: {w}", cell.name));

@@ -19,7 +19,8 @@ pub struct SegmentGeometry {
     pub r_right_ohm: f64,
 }
 
-/// Area and half-segment resistances of every segment of `sec` (length `nseg`).
+/// Area and half-segment resistances of every segment of `sec` (length `nseg`). Never panics;
+/// an invalid section (see [`crate::CableTree::validate`]) gives NaN or infinite values.
 pub fn section_geometry(sec: &Section) -> Vec<SegmentGeometry> {
     let nseg = sec.nseg();
     let dx = sec.length_um / nseg as f64;
@@ -75,8 +76,11 @@ fn scale_profile(points: &[ProfilePoint], length: f64) -> Vec<(f64, f64)> {
 
 /// Diameter at arc `s` by linear interpolation (clamped to the ends).
 fn diam_at(p: &[(f64, f64)], s: f64) -> f64 {
-    if s <= p[0].0 {
-        return p[0].1;
+    let Some(&(s_first, d_first)) = p.first() else {
+        return f64::NAN;
+    };
+    if s <= s_first {
+        return d_first;
     }
     for w in p.windows(2) {
         let (s0, d0) = w[0];
@@ -88,7 +92,7 @@ fn diam_at(p: &[(f64, f64)], s: f64) -> f64 {
             return d1;
         }
     }
-    p[p.len() - 1].1
+    p.last().map_or(f64::NAN, |q| q.1)
 }
 
 /// Lateral area (µm²) and `∫ ds / d²` (1/µm) over `[a, b]`.

@@ -13,6 +13,9 @@ use crate::error::{ReduceError, Result};
 use crate::impedance::Network;
 use crate::tree::{segment_index, CableTree, Geometry, Section, SectionKind, Segment, Synapse};
 
+/// Largest accepted [`SegmentPolicy::Total`].
+pub const MAX_TOTAL_SEGMENTS: usize = 1_000_000;
+
 /// Frequency offset the reference adds to every impedance computation, Hz (SPEC §3 quirk).
 pub const IMPEDANCE_FREQ_OFFSET_HZ: f64 = 1.0 / 9e9;
 
@@ -213,6 +216,15 @@ pub fn reduce(tree: &CableTree, synapses: &[Synapse], opts: &ReduceOptions) -> R
             expected: "a finite frequency >= 0 Hz",
         });
     }
+    if let SegmentPolicy::Total(n) = opts.segments {
+        if n > MAX_TOTAL_SEGMENTS {
+            return Err(ReduceError::InvalidOption {
+                field: "segments (total)",
+                value: n as f64,
+                expected: "a total of at most 1 000 000 segments",
+            });
+        }
+    }
     if let SegmentPolicy::Fraction(r) = opts.segments {
         if !(r > 0.0 && r <= 1.0) {
             return Err(ReduceError::InvalidOption {
@@ -304,7 +316,12 @@ pub fn reduce(tree: &CableTree, synapses: &[Synapse], opts: &ReduceOptions) -> R
             name: rsec.name.clone(),
             message,
         };
-        let mid = rsec.mid_segment();
+        let Some(mid) = rsec.mid_segment() else {
+            return Err(ReduceError::NoSegments {
+                section: root,
+                name: rsec.name.clone(),
+            });
+        };
         if mid.g_pas_s_cm2.is_nan() || mid.g_pas_s_cm2 <= 0.0 {
             return Err(degenerate(format!(
                 "g_pas = {} S/cm² at the root's x = 0.5; Rm = 1/g_pas needs g_pas > 0",

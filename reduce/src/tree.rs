@@ -118,11 +118,10 @@ impl Section {
         segment_index(x, self.nseg())
     }
 
-    /// The segment NEURON uses for section-level values (the one holding `x = 0.5`).
-    pub fn mid_segment(&self) -> &Segment {
-        &self.segments[self
-            .segment_index(0.5)
-            .min(self.segments.len().saturating_sub(1))]
+    /// The segment NEURON uses for section-level values (the one holding `x = 0.5`); `None`
+    /// for a section without segments.
+    pub fn mid_segment(&self) -> Option<&Segment> {
+        self.segments.get(self.segment_index(0.5))
     }
 }
 

@@ -176,18 +176,38 @@ fn arb_value() -> impl Strategy<Value = f64> {
     ]
 }
 
+fn arb_geometry() -> impl Strategy<Value = Geometry> {
+    prop_oneof![
+        arb_value().prop_map(|d| Geometry::Cylinder { diam_um: d / 50.0 }),
+        prop::collection::vec((arb_value(), arb_value()), 0..6).prop_map(|pts| {
+            let mut arc = 0.0;
+            Geometry::Profile(
+                pts.into_iter()
+                    .map(|(step, d)| {
+                        arc += step / 10.0;
+                        reduce::ProfilePoint {
+                            arc_um: arc,
+                            diam_um: d / 50.0,
+                        }
+                    })
+                    .collect(),
+            )
+        }),
+    ]
+}
+
 fn arb_section(n: usize) -> impl Strategy<Value = Section> {
     (
         0..n + 2,
         prop::bool::weighted(0.1),
         0usize..5,
         arb_value(),
-        arb_value(),
+        arb_geometry(),
         0usize..5,
         prop_oneof![9 => 1e-6f64..1e-3, 1 => arb_value()],
         0.0f64..=1.0,
     )
-        .prop_map(|(p, root, kind, l, d, nseg, g, x)| Section {
+        .prop_map(|(p, root, kind, l, geometry, nseg, g, x)| Section {
             name: "s".into(),
             kind: [
                 SectionKind::Soma,
@@ -199,7 +219,7 @@ fn arb_section(n: usize) -> impl Strategy<Value = Section> {
             parent: (!root).then_some(p),
             parent_x: x,
             length_um: l,
-            geometry: Geometry::Cylinder { diam_um: d / 50.0 },
+            geometry,
             ra_ohm_cm: 100.0,
             segments: vec![seg(g); nseg],
         })
@@ -213,14 +233,30 @@ proptest! {
     fn random_trees_never_panic(
         secs in (1usize..10).prop_flat_map(|n| prop::collection::vec(arb_section(n), n)),
         f in prop_oneof![Just(0.0), 0.0f64..100.0, Just(f64::NAN)],
-        syn_sec in 0usize..12,
-        syn_x in -0.5f64..1.5,
+        syns in prop::collection::vec((0usize..12, -0.5f64..1.5, 0.0f64..2.0), 0..5),
+        total in prop_oneof![Just(-1.0), 0.0f64..1.5, 1.0f64..200.0, 1e6f64..1e12],
     ) {
+        // The public geometry helpers take unvalidated sections too.
+        for sec in &secs {
+            let g = reduce::discretise::section_geometry(sec);
+            prop_assert_eq!(g.len(), sec.nseg());
+            let _ = sec.mid_segment();
+        }
         let tree = CableTree { sections: secs };
-        let syns = [Synapse { section: syn_sec, x: syn_x, kind: "S".into(), params: vec![] }];
-        let opts = ReduceOptions { frequency_hz: f, ..Default::default() };
+        let _ = tree.total_area_um2();
+        let syns: Vec<Synapse> = syns
+            .into_iter()
+            .map(|(section, x, e)| Synapse { section, x, kind: "S".into(), params: vec![("e".into(), e.floor())] })
+            .collect();
+        let opts = ReduceOptions {
+            frequency_hz: f,
+            segments: reduce::SegmentPolicy::from_manual(total),
+            ..Default::default()
+        };
         if let Ok(r) = reduce(&tree, &syns, &opts) {
-            prop_assert_eq!(r.synapse_map.len(), 1);
+            prop_assert_eq!(r.synapse_map.len(), syns.len());
+            let members: usize = r.synapses.iter().map(|s| s.members.len()).sum();
+            prop_assert_eq!(members, syns.len());
             for c in &r.cylinders {
                 prop_assert!(c.length_um.is_finite() && c.length_um > 0.0);
                 prop_assert!(c.diam_um.is_finite() && c.diam_um > 0.0);

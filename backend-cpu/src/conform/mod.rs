@@ -19,6 +19,8 @@
 //!   (NEURON does not integrate ARTIFICIAL_CELL states between events); output events
 //!   (`net_event`) are [`Trace::spikes_ms`].
 //!
+//! The temperature is the protocol's `celsius`, unless the file's PARAMETER block sets
+//! `celsius = value` (NEURON then runs at that value, as the README states).
 //! POINTER variables named in `parameters_changed` read the protocol's pulse: 0, 1 on
 //! [5, 6) ms, 0. Ions start at NEURON's defaults ([`IonPools`](crate::IonPools)); an ion whose
 //! concentration the mechanism writes gets its reversal potential from the Nernst equation at

@@ -170,7 +170,8 @@ fn ratios(
         for (ro, rw) in ours.rows.iter().zip(&want.rows) {
             let d = (ro[co] - rw[cw]).abs();
             e = if d.is_nan() { f64::INFINITY } else { e.max(d) };
-            if !(d <= b) && !(d <= print_resolution(rw[cw])) {
+            // NaN counts as beyond both.
+            if d.is_nan() || (d > b && d > print_resolution(rw[cw])) {
                 beyond_print = true;
             }
         }

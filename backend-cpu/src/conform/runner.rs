@@ -262,8 +262,8 @@ pub fn run(mech: &Compiled, p: &Protocol, dt: f64, opts: CompileOptions) -> Resu
         Kind::Artificial => MechanismKind::ArtificialCell,
         Kind::Synapse | Kind::PpFree => MechanismKind::PointProcess,
     };
-    // NEURON runs an ARTIFICIAL_CELL protocol for a POINT_PROCESS only if it says so; any
-    // other mismatch cannot be simulated as the protocol describes.
+    // Each protocol is defined for one kind of mechanism (a SUFFIX cannot receive NetCon
+    // events, an ARTIFICIAL_CELL has no membrane): a mismatch is the protocol's error.
     if m.kind != want {
         return Err(Error::Protocol {
             field: "protocol".into(),

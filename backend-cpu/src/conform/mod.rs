@@ -44,9 +44,8 @@
 //! schemes of corpus `neuwon/Kv14`, `Kv33`, `Kv34` (rates up to ~1e6/ms) miss tier 1 by up
 //! to 2.2× (6e-11 absolute in states of 5e-5): an independent pivoted Gaussian solve agrees
 //! with ours to 3e-14, so the difference is most likely the rounding of NEURON's sparse
-//! elimination; the
-//! states of `nrn/minipump.mod` differ from ref.csv by less than its 9-digit printing, which
-//! the tier-1 bound is tighter than (1e-9 of 40). Tier 2 accepts all four.
+//! elimination; the states of `nrn/minipump.mod` differ from ref.csv by less than its 9-digit
+//! printing, which the tier-1 bound is tighter than (1e-9 of 40). Tier 2 accepts all four.
 //!
 //! Why a runner of its own rather than the [`Engine`](crate::Engine): the protocol's cell is
 //! one compartment, whose backward-Euler cable equation is one division, and the protocol

@@ -19,7 +19,9 @@
 //!   equation is still free, its coefficients multiplied by the states' COMPARTMENT volumes (it
 //!   counts amounts, as NEURON does). Species that are not STATEs are constants.
 //! * **STEADYSTATE**: one backward-Euler step of 1e9 ms, Newton-converged (NEURON's result;
-//!   checked on the corpus' slow cyclic schemes).
+//!   checked on the corpus' slow cyclic schemes); a nonlinear KINETIC scheme first takes up to
+//!   7 single-Newton-iteration steps of 1e9 ms, states below −1e-6 reset to 0 after each,
+//!   until one leaves no state negative (NEURON's steady-state sparse; corpus capmp.mod).
 //! * **LINEAR/NONLINEAR**: Newton on `lhs − rhs = 0`, numeric Jacobian.
 //! * **TABLE**: values at `from + k·(to − from)/with`, `k = 0..=with`, computed by running the
 //!   function exactly (RANGE variables it reads take their defaults; GLOBALs their current
@@ -2154,108 +2156,144 @@ impl Vm<'_> {
         let Some(sys) = c.systems.get(id) else {
             return Err(self.err("implicit system missing"));
         };
-        let n = sys.cols.len();
         let saved = self.cur_sys.replace(id);
         let active = self.mask();
-        // STEADYSTATE: one backward-Euler step of 1e9 ms, Newton-converged. This reproduces
-        // NEURON 9.0.2's initial states of slow cyclic schemes (corpus neuwon/Kv11.mod) to the
-        // recorded digits, where 7 such steps or the exact null space do not.
-        let (dt, reps) = if sys.steady {
-            (1e9, 1)
-        } else {
-            (self.env.dt, 1)
-        };
-        for _ in 0..reps {
-            for k in 0..n {
-                let x = self.load_states(&sys.cols, k);
-                if let Some(x0) = self.s.x0.get_mut(k) {
-                    *x0 = x;
-                }
-            }
-            let mut done = false;
-            let mut worst = 0.0f64;
-            for _ in 0..NEWTON_MAX {
-                worst = 0.0;
-                self.eval_system(sys, dt, &active)?;
-                let mut all_ok = true;
-                for d in self.s.dx.iter_mut() {
-                    *d = [0.0; W];
-                }
-                for l in 0..self.len {
-                    if !active[l] {
-                        continue;
-                    }
-                    for r in 0..n {
-                        for m in 0..n {
-                            let v = self.s.jac.get(r * n + m).map(|j| j[l]).unwrap_or(0.0);
-                            if let Some(a) = self.s.a.get_mut(r * n + m) {
-                                *a = v;
-                            }
-                        }
-                        let g = self.s.f.get(r).map(|f| -f[l]).unwrap_or(0.0);
-                        if let Some(b) = self.s.b.get_mut(r) {
-                            *b = g;
-                        }
-                    }
-                    if !gauss(&mut self.s.a, &mut self.s.b, n) {
-                        return Err(self.err("singular matrix in an implicit (Newton) solve"));
-                    }
-                    let mut scale = 0.0f64;
-                    let mut step = 0.0f64;
-                    for k in 0..n {
-                        let x = sys
-                            .cols
-                            .get(k)
-                            .and_then(|c| self.cols.get(*c))
-                            .map(|c| c[self.base + l])
-                            .unwrap_or(0.0);
-                        let d = self.s.b.get(k).copied().unwrap_or(0.0);
-                        scale = scale.max(x.abs());
-                        step = step.max(d.abs());
-                        if let Some(slot) = self.s.dx.get_mut(k) {
-                            slot[l] = d;
-                        }
-                    }
-                    let rel = step / scale.max(1e-300);
-                    worst = if rel.is_nan() {
-                        f64::INFINITY
-                    } else {
-                        worst.max(rel)
-                    };
-                    let converged = step.is_finite() && step <= 1e-13 * scale.max(1e-300);
-                    if !converged {
-                        all_ok = false;
-                    }
-                }
-                for (k, col) in sys.cols.iter().enumerate() {
-                    let mut x = self.load_states(&sys.cols, k);
-                    let d = self.s.dx.get(k).copied().unwrap_or([0.0; W]);
-                    for l in 0..W {
-                        x[l] += d[l];
-                    }
-                    self.store_state(*col, &x, &active);
-                }
-                if all_ok {
-                    done = true;
+        // STEADYSTATE: backward-Euler steps of 1e9 ms. A derivimplicit or linear KINETIC
+        // system: one Newton-converged step; this reproduces NEURON 9.0.2's initial states of
+        // slow cyclic schemes (corpus neuwon/Kv11.mod) to the recorded digits. A nonlinear
+        // KINETIC scheme, as NEURON's steady-state sparse: up to 7 steps of one Newton
+        // iteration each, states below -1e-6 reset to 0 after each, until a step leaves none
+        // negative; then one converged step (reproduces corpus nrn/capmp.mod).
+        let dt = if sys.steady { 1e9 } else { self.env.dt };
+        if sys.steady && sys.nonlinear {
+            let mut pending = active;
+            for _ in 0..7 {
+                if !pending.iter().any(|p| *p) {
                     break;
                 }
+                self.newton_step(sys, dt, &pending, true)?;
+                for l in 0..self.len {
+                    if !pending[l] {
+                        continue;
+                    }
+                    let mut negative = false;
+                    for col in &sys.cols {
+                        if let Some(x) = self
+                            .cols
+                            .get_mut(*col)
+                            .and_then(|c| c.get_mut(self.base + l))
+                        {
+                            if *x < -1e-6 {
+                                *x = 0.0;
+                                negative = true;
+                            }
+                        }
+                    }
+                    pending[l] = negative;
+                }
             }
-            // Badly scaled systems (COMPARTMENT volumes 1e9 against 13) stall at rounding
-            // level above 1e-13; accept what NEURON's Newton tolerance would.
-            if !done && worst <= NEWTON_ACCEPT {
-                done = true;
-            }
-            if !done && !sys.steady {
-                self.cur_sys = saved;
-                return Err(self.err(format!(
-                    "Newton iteration did not converge in {NEWTON_MAX} iterations"
-                )));
-            }
+        }
+        let done = self.newton_step(sys, dt, &active, false)?;
+        if !done && !sys.steady {
+            self.cur_sys = saved;
+            return Err(self.err(format!(
+                "Newton iteration did not converge in {NEWTON_MAX} iterations"
+            )));
         }
         // Re-run the body once at the solution so assigned variables match it.
         self.run_body(&sys.body)?;
         self.cur_sys = saved;
         Ok(())
+    }
+
+    /// One backward-Euler step of `dt` on the `active` lanes: Newton iterations to
+    /// convergence (or one iteration when `single`); whether it converged.
+    fn newton_step(
+        &mut self,
+        sys: &ImplicitSystem,
+        dt: f64,
+        active: &[bool; W],
+        single: bool,
+    ) -> Result<bool> {
+        let n = sys.cols.len();
+        let active = *active;
+        for k in 0..n {
+            let x = self.load_states(&sys.cols, k);
+            if let Some(x0) = self.s.x0.get_mut(k) {
+                *x0 = x;
+            }
+        }
+        let mut done = false;
+        let mut worst = 0.0f64;
+        for _ in 0..NEWTON_MAX {
+            worst = 0.0;
+            self.eval_system(sys, dt, &active)?;
+            let mut all_ok = true;
+            for d in self.s.dx.iter_mut() {
+                *d = [0.0; W];
+            }
+            for l in 0..self.len {
+                if !active[l] {
+                    continue;
+                }
+                for r in 0..n {
+                    for m in 0..n {
+                        let v = self.s.jac.get(r * n + m).map(|j| j[l]).unwrap_or(0.0);
+                        if let Some(a) = self.s.a.get_mut(r * n + m) {
+                            *a = v;
+                        }
+                    }
+                    let g = self.s.f.get(r).map(|f| -f[l]).unwrap_or(0.0);
+                    if let Some(b) = self.s.b.get_mut(r) {
+                        *b = g;
+                    }
+                }
+                if !gauss(&mut self.s.a, &mut self.s.b, n) {
+                    return Err(self.err("singular matrix in an implicit (Newton) solve"));
+                }
+                let mut scale = 0.0f64;
+                let mut step = 0.0f64;
+                for k in 0..n {
+                    let x = sys
+                        .cols
+                        .get(k)
+                        .and_then(|c| self.cols.get(*c))
+                        .map(|c| c[self.base + l])
+                        .unwrap_or(0.0);
+                    let d = self.s.b.get(k).copied().unwrap_or(0.0);
+                    scale = scale.max(x.abs());
+                    step = step.max(d.abs());
+                    if let Some(slot) = self.s.dx.get_mut(k) {
+                        slot[l] = d;
+                    }
+                }
+                let rel = step / scale.max(1e-300);
+                worst = if rel.is_nan() {
+                    f64::INFINITY
+                } else {
+                    worst.max(rel)
+                };
+                let converged = step.is_finite() && step <= 1e-13 * scale.max(1e-300);
+                if !converged {
+                    all_ok = false;
+                }
+            }
+            for (k, col) in sys.cols.iter().enumerate() {
+                let mut x = self.load_states(&sys.cols, k);
+                let d = self.s.dx.get(k).copied().unwrap_or([0.0; W]);
+                for l in 0..W {
+                    x[l] += d[l];
+                }
+                self.store_state(*col, &x, &active);
+            }
+            if all_ok || single {
+                done = true;
+                break;
+            }
+        }
+        // Badly scaled systems (COMPARTMENT volumes 1e9 against 13) stall at rounding
+        // level above 1e-13; accept what NEURON's Newton tolerance would.
+        Ok(done || worst <= NEWTON_ACCEPT)
     }
 }
 

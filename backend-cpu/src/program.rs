@@ -396,8 +396,11 @@ pub(crate) enum SysKind {
 #[derive(Clone, Debug)]
 pub(crate) struct ImplicitSystem {
     pub kind: SysKind,
-    /// Steady state: one backward-Euler step with dt = 1e9 ms (NEURON's result).
+    /// Steady state: backward-Euler steps with dt = 1e9 ms (NEURON's result).
     pub steady: bool,
+    /// A KINETIC scheme that is not linear (a rate depends on a solved state, or a reaction
+    /// is not first order): its steady state starts with single-iteration steps.
+    pub nonlinear: bool,
     /// Column of each state.
     pub cols: Vec<usize>,
     /// Map column → state slot.
@@ -508,6 +511,8 @@ pub(crate) struct Compiler<'s, 'm> {
     uniform: Vec<bool>,
     /// Compiling the body of an implicit system (run repeatedly: no uniform ops).
     in_system: bool,
+    /// The KINETIC system being compiled is nonlinear ([`ImplicitSystem::nonlinear`]).
+    nonlinear_kinetic: bool,
     /// The kernel's copy of `v` (NEURON: assigning `v` in a mechanism changes only this copy).
     v_reg: R,
     /// Variables redirected to scratch columns (GLOBAL table outputs in table builders).
@@ -534,6 +539,7 @@ impl<'s, 'm> Compiler<'s, 'm> {
             sys: None,
             uniform: Vec::new(),
             in_system: false,
+            nonlinear_kinetic: false,
             v_reg: 0,
             redirect: HashMap::new(),
             flag_var: None,
@@ -2006,8 +2012,9 @@ impl<'s, 'm> Compiler<'s, 'm> {
                         self.implicit(SysKind::Ode, steady, keys, Vec::new(), &solve.kernel.body)
                     }
                 }
-                (System::Kinetic { states, .. }, _) => {
+                (System::Kinetic { states, linear }, _) => {
                     let keys = self.element_keys(states);
+                    self.nonlinear_kinetic = !*linear;
                     self.implicit(
                         SysKind::Kinetic,
                         steady,
@@ -2136,9 +2143,11 @@ impl<'s, 'm> Compiler<'s, 'm> {
             }
         }
         let sys = self.sh.systems.len();
+        let nonlinear = kind == SysKind::Kinetic && std::mem::take(&mut self.nonlinear_kinetic);
         self.sh.systems.push(ImplicitSystem {
             kind,
             steady,
+            nonlinear,
             cols,
             slot_of_col,
             body: body_ops,

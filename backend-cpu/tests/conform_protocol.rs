@@ -316,3 +316,56 @@ fn damaged_corpus_protocols_never_panic() {
     );
     let _ = Table::default();
 }
+
+/// The tiers on hand-made tables: a difference within the references' 9-digit printing is
+/// named as such; tier 2 uses `dt_max_abs_diff`; a missing column fails both tiers.
+#[test]
+fn tiers_on_hand_made_tables() {
+    let p = Protocol::parse(&density_protocol().to_string()).unwrap();
+    let mk = |x: &[f64]| conform::Trace {
+        columns: vec!["t".into(), "v".into()],
+        units: vec!["ms".into(), "mV".into()],
+        rows: x
+            .iter()
+            .enumerate()
+            .map(|(k, v)| vec![k as f64, *v])
+            .collect(),
+        spikes_ms: Vec::new(),
+    };
+    let table = |x: &[f64]| Table {
+        columns: vec!["t".into(), "v".into()],
+        rows: x
+            .iter()
+            .enumerate()
+            .map(|(k, v)| vec![k as f64, *v])
+            .collect(),
+    };
+    let reference = table(&[40.0, 40.0000001, 40.0000002]);
+    // Off by 4.6e-8: above tier 1's bound (1e-6·2e-7 + 1e-9·40 ≈ 4e-8), within the printing's
+    // 5e-8 and tier 2's bound (1e-8·40 with D_v = 0).
+    let near = mk(&[40.000000046, 40.0000001, 40.0000002]);
+    let v = conform::compare(&p, &near, &reference, Some(&reference), None);
+    assert!(!v.tier1.pass && v.tier1.worst.contains("printing"), "{v:?}");
+    assert!(v.tier2.pass, "{v:?}");
+    // Off by 1e-6: fails both, and is beyond the printing.
+    let far = mk(&[40.000001, 40.0000001, 40.0000002]);
+    let v = conform::compare(&p, &far, &reference, Some(&reference), None);
+    assert!(
+        !v.tier1.pass && !v.tier2.pass && !v.tier1.worst.contains("printing"),
+        "{v:?}"
+    );
+    // An exact match passes tier 1 (and so tier 2).
+    let v = conform::compare(
+        &p,
+        &mk(&[40.0, 40.0000001, 40.0000002]),
+        &reference,
+        None,
+        None,
+    );
+    assert!(v.tier1.pass && v.tier2.pass);
+    // A column the run lacks.
+    let mut short = mk(&[40.0, 40.0, 40.0]);
+    short.columns[1] = "w".into();
+    let v = conform::compare(&p, &short, &reference, Some(&reference), None);
+    assert!(!v.tier1.pass && !v.tier2.pass && v.tier1.worst.contains("not produced"));
+}

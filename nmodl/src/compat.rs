@@ -101,6 +101,8 @@ fn item_calls(item: &Item) -> Vec<String> {
                 e(to);
                 e(with);
             }
+            // `SOLVE name` may name a PROCEDURE (old style, no METHOD).
+            StmtKind::Solve { name, .. } => out.push(name.name.clone()),
             StmtKind::Watch(w) => {
                 for (a, b) in w {
                     e(a);

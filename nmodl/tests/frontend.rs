@@ -301,6 +301,11 @@ fn verbatim_in_functions_no_simulated_block_calls_is_ignored() {
     let text = sources.render_all(&out.diagnostics);
     assert_eq!(codes(&out), ["E0601", "W0201"], "{text}");
     assert!(text.contains("no simulated block calls"), "{text}");
+    // A PROCEDURE named by SOLVE is reached too.
+    let (_, out) = compile(&format!(
+        "{HEAD}BREAKPOINT {{ SOLVE upd i = g }}\nPROCEDURE upd() {{\nVERBATIM\n g = 3;\nENDVERBATIM\n}}"
+    ));
+    assert_eq!(codes(&out), ["E0601"]);
     // Without the reachable one, the file lowers.
     let src = src.replace("_lhelper = 2*_lx;", "/* nothing */");
     let (_, out) = compile(&src);

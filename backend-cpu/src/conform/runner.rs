@@ -262,8 +262,8 @@ pub fn run(mech: &Compiled, p: &Protocol, dt: f64, opts: CompileOptions) -> Resu
         Kind::Artificial => MechanismKind::ArtificialCell,
         Kind::Synapse | Kind::PpFree => MechanismKind::PointProcess,
     };
-    // NEURON runs an ARTIFICIAL_CELL protocol for a POINT_PROCESS only if it says so; any
-    // other mismatch cannot be simulated as the protocol describes.
+    // Each protocol is defined for one kind of mechanism (a SUFFIX cannot receive NetCon
+    // events, an ARTIFICIAL_CELL has no membrane): a mismatch is the protocol's error.
     if m.kind != want {
         return Err(Error::Protocol {
             field: "protocol".into(),
@@ -281,7 +281,6 @@ pub fn run(mech: &Compiled, p: &Protocol, dt: f64, opts: CompileOptions) -> Resu
     };
     let mut ions = IonPools::new(1);
     let mut placed: Vec<Placed> = Vec::new();
-    let mut pas = None;
     if let Some((g, e)) = p.passive {
         let c = library::compile("pas", opts)?;
         let inst = c.instantiate(&[0], &mut ions)?;
@@ -292,7 +291,6 @@ pub fn run(mech: &Compiled, p: &Protocol, dt: f64, opts: CompileOptions) -> Resu
         };
         set_param(&mut pl, "g", 0, g, "passive.g_pas_S_per_cm2")?;
         set_param(&mut pl, "e", 0, e, "passive.e_pas_mV")?;
-        pas = Some(placed.len());
         placed.push(pl);
     }
     let main = placed.len();
@@ -333,7 +331,6 @@ pub fn run(mech: &Compiled, p: &Protocol, dt: f64, opts: CompileOptions) -> Resu
         }
         None => None,
     };
-    let _ = pas;
     // Parameters of the mechanism, POINTERs at the pulse's resting value.
     for (name, elem, x) in &p.parameters {
         set_param(
@@ -369,7 +366,9 @@ pub fn run(mech: &Compiled, p: &Protocol, dt: f64, opts: CompileOptions) -> Resu
         })
         .collect::<Result<_>>()?;
 
-    let celsius = p.celsius;
+    // NEURON sets its temperature to a `celsius = value` PARAMETER of a loaded mechanism:
+    // the file's value wins over the protocol's (the corpus protocols state the same value).
+    let celsius = m.celsius.unwrap_or(p.celsius);
     let (areas, diams) = ([area], [diam]);
     let mut v = [p.v_init_mv.unwrap_or(0.0)];
     let mut t = 0.0f64;

@@ -20,11 +20,12 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
-use morpho_grow::{CableParams, Morphology, SampleType, SectionId};
+use morpho_grow::{CableParams, SampleType};
 use reduce::{CableTree, Geometry, ProfilePoint, ReduceOptions, SectionKind, Segment, Synapse};
 use toml::{Table, Value};
 
-use crate::model::{CellSpec, Location, Model, ModelError, ModelErrors, Parameters, Pos, Target};
+use crate::model::{Location, Model, ModelErrors, Parameters, Pos, Target};
+use crate::run::{err, morphology, nseg, region_matches};
 
 /// Options of [`reduce_model`].
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -46,25 +47,6 @@ pub struct ReducedModel {
     pub notes: Vec<String>,
 }
 
-fn err(model: &Model, pos: &Pos, message: impl Into<String>) -> ModelErrors {
-    ModelErrors(vec![ModelError {
-        file: model.file.clone(),
-        pos: pos.clone(),
-        message: message.into(),
-    }])
-}
-
-fn region_matches(region: &str, name: &str, kind: SampleType) -> bool {
-    match region {
-        "all" => true,
-        "soma" => kind == SampleType::Soma || name == "soma",
-        "axon" => kind == SampleType::Axon || name == "axon",
-        "dend" => kind == SampleType::Basal || name == "dend",
-        "apic" => kind == SampleType::Apical || name == "apic",
-        _ => region == name,
-    }
-}
-
 fn kind_name(kind: SectionKind) -> &'static str {
     match kind {
         SectionKind::Soma => "soma",
@@ -72,82 +54,6 @@ fn kind_name(kind: SectionKind) -> &'static str {
         SectionKind::Apical => "apic",
         SectionKind::Basal | SectionKind::Dendrite => "dend",
     }
-}
-
-/// The cell's morphology, as `neuwon run` builds it.
-fn morphology(model: &Model, cell: &CellSpec) -> Result<Morphology, ModelErrors> {
-    if let Some(path) = &cell.morphology {
-        let swc = morpho_grow::swc::read_swc(path, morpho_grow::swc::SwcOptions::default())
-            .map_err(|e| err(model, &cell.pos, format!("cell `{}`: {e}", cell.name)))?;
-        return Ok(swc.morphology);
-    }
-    let mut m = Morphology::new();
-    let mut ids: HashMap<&str, SectionId> = HashMap::new();
-    let mut left: Vec<_> = cell.sections.iter().collect();
-    while !left.is_empty() {
-        let before = left.len();
-        let mut rest = Vec::new();
-        for s in left {
-            let parent = match &s.parent {
-                None => None,
-                Some((p, x)) => match ids.get(p.as_str()) {
-                    Some(&id) => Some((id, *x)),
-                    None => {
-                        rest.push(s);
-                        continue;
-                    }
-                },
-            };
-            let kind = match s.kind.as_str() {
-                "soma" => SampleType::Soma,
-                "axon" => SampleType::Axon,
-                "apic" => SampleType::Apical,
-                _ => SampleType::Basal,
-            };
-            let id = m
-                .add_frustum(kind, parent, s.length_um, s.diam_um, s.diam_end_um)
-                .and_then(|id| m.set_name(id, &s.name).map(|_| id))
-                .map_err(|e| err(model, &s.pos, format!("section `{}`: {e}", s.name)))?;
-            ids.insert(&s.name, id);
-        }
-        if rest.len() == before {
-            return Err(err(
-                model,
-                &cell.pos,
-                format!("cell `{}`: sections do not form one tree", cell.name),
-            ));
-        }
-        left = rest;
-    }
-    Ok(m)
-}
-
-/// Segments per section, as `neuwon run` decides them.
-fn nseg(model: &Model, cell: &CellSpec, m: &Morphology) -> Result<Vec<u32>, ModelErrors> {
-    let d = &cell.discretisation;
-    let params = CableParams::uniform(m, cell.ra_ohm_cm, cell.cm_uf_per_cm2);
-    let fail =
-        |e: morpho_grow::MorphoError| err(model, &cell.pos, format!("cell `{}`: {e}", cell.name));
-    let base: Vec<u32> = if let Some(n) = d.nseg {
-        vec![n as u32; m.len()]
-    } else if let Some(dl) = d.d_lambda {
-        morpho_grow::nseg_d_lambda(m, &params, dl, d.frequency_hz).map_err(fail)?
-    } else if let Some(max) = d.max_length_um {
-        morpho_grow::nseg_max_length(m, max).map_err(fail)?
-    } else {
-        vec![1; m.len()]
-    };
-    Ok(m.sections()
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            cell.sections
-                .iter()
-                .find(|o| o.name == s.name())
-                .and_then(|o| o.nseg)
-                .map_or(base[i], |n| n as u32)
-        })
-        .collect())
 }
 
 /// Key of a mechanism parameter in [`Segment::values`] (`mech.param`); a bare `mech` key is
@@ -173,7 +79,8 @@ struct CellInput {
 fn cell_input(model: &Model, ci: usize) -> Result<CellInput, ModelErrors> {
     let cell = &model.cells[ci];
     let m = morphology(model, cell)?;
-    let ns = nseg(model, cell, &m)?;
+    let params = CableParams::uniform(&m, cell.ra_ohm_cm, cell.cm_uf_per_cm2);
+    let ns = nseg(model, cell, &m, &params)?;
     let index: HashMap<&str, usize> = m
         .sections()
         .iter()

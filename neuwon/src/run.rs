@@ -55,7 +55,7 @@ struct CellLayout {
     disc: Discretisation,
 }
 
-fn err(model: &Model, pos: &Pos, message: impl Into<String>) -> ModelErrors {
+pub(crate) fn err(model: &Model, pos: &Pos, message: impl Into<String>) -> ModelErrors {
     ModelErrors(vec![ModelError {
         file: model.file.clone(),
         pos: pos.clone(),
@@ -72,7 +72,7 @@ fn kind_of(kind: &str) -> SampleType {
     }
 }
 
-fn region_matches(region: &str, name: &str, kind: SampleType) -> bool {
+pub(crate) fn region_matches(region: &str, name: &str, kind: SampleType) -> bool {
     match region {
         "all" => true,
         "soma" => kind == SampleType::Soma || name == "soma",
@@ -83,7 +83,7 @@ fn region_matches(region: &str, name: &str, kind: SampleType) -> bool {
     }
 }
 
-fn morphology(model: &Model, cell: &CellSpec) -> Result<Morphology, ModelErrors> {
+pub(crate) fn morphology(model: &Model, cell: &CellSpec) -> Result<Morphology, ModelErrors> {
     if let Some(path) = &cell.morphology {
         let swc = morpho_grow::swc::read_swc(path, morpho_grow::swc::SwcOptions::default())
             .map_err(|e| err(model, &cell.pos, format!("cell `{}`: {e}", cell.name)))?;
@@ -131,7 +131,7 @@ fn morphology(model: &Model, cell: &CellSpec) -> Result<Morphology, ModelErrors>
     Ok(m)
 }
 
-fn nseg(
+pub(crate) fn nseg(
     model: &Model,
     cell: &CellSpec,
     m: &Morphology,

@@ -561,51 +561,51 @@ impl Engine {
             };
             let index = n_det + src;
             self.spikes.push((index, t));
-            for (k, tg) in self.output_targets[src].iter().enumerate() {
-                let key = NetConKey {
-                    block: self.block as u32,
-                    source: index as u32,
-                    index: k as u32,
-                };
-                Self::post(
-                    &mut self.queue,
-                    &mut self.seq,
-                    &mut self.outbox,
-                    self.block,
-                    tg,
-                    t,
-                    key,
-                );
-            }
+            Self::post(
+                &mut self.queue,
+                &mut self.seq,
+                &mut self.outbox,
+                self.block,
+                index,
+                &self.output_targets[src],
+                t,
+            );
         }
     }
 
-    /// Queues (or, for another block, posts) the event of connection `key` to `tg` for a
-    /// spike at `t` (ms).
+    /// For a spike of source `source` (spike index in block `block`) at `t` (ms): queues the
+    /// event of each connection to `targets` (or, for another block, posts it).
     fn post(
         queue: &mut BinaryHeap<Queued>,
         seq: &mut u64,
         outbox: &mut Vec<(SpikeTarget, f64, NetConKey)>,
         block: usize,
-        tg: &SpikeTarget,
+        source: usize,
+        targets: &[SpikeTarget],
         t: f64,
-        key: NetConKey,
     ) {
-        if tg.block != block {
-            outbox.push((*tg, t + tg.delay_ms, key));
-            return;
+        for (k, tg) in targets.iter().enumerate() {
+            let key = NetConKey {
+                block: block as u32,
+                source: source as u32,
+                index: k as u32,
+            };
+            if tg.block != block {
+                outbox.push((*tg, t + tg.delay_ms, key));
+                continue;
+            }
+            *seq += 1;
+            queue.push(Queued {
+                t: t + tg.delay_ms,
+                seq: *seq,
+                placement: tg.placement,
+                instance: tg.instance,
+                weight: tg.weight,
+                flag: 0.0,
+                self_event: false,
+                netcon: Some(key),
+            });
         }
-        *seq += 1;
-        queue.push(Queued {
-            t: t + tg.delay_ms,
-            seq: *seq,
-            placement: tg.placement,
-            instance: tg.instance,
-            weight: tg.weight,
-            flag: 0.0,
-            self_event: false,
-            netcon: Some(key),
-        });
     }
 
     /// Makes instance `instance` of placement `placement` (an ARTIFICIAL_CELL, or any point
@@ -997,22 +997,15 @@ impl Engine {
             if v0 < det.threshold_mv && v1 >= det.threshold_mv {
                 let ts = t + dt * (det.threshold_mv - v0) / (v1 - v0);
                 self.spikes.push((d, ts));
-                for (k, tg) in det.targets.iter().enumerate() {
-                    let key = NetConKey {
-                        block: self.block as u32,
-                        source: d as u32,
-                        index: k as u32,
-                    };
-                    Self::post(
-                        &mut self.queue,
-                        &mut self.seq,
-                        &mut self.outbox,
-                        self.block,
-                        tg,
-                        ts,
-                        key,
-                    );
-                }
+                Self::post(
+                    &mut self.queue,
+                    &mut self.seq,
+                    &mut self.outbox,
+                    self.block,
+                    d,
+                    &det.targets,
+                    ts,
+                );
             }
             self.last_v[d] = v1;
         }

@@ -18,7 +18,7 @@
 use crate::error::{check_len, check_positive, Error, Result};
 use crate::expm::{phi1, phi2};
 use crate::graph::CableGraph;
-use crate::propagator::{axial_propagators, graph_propagators, Csr, FillStats, NEUWON_PRUNE};
+use crate::propagator::{graph_propagators, Csr, FillStats, NEUWON_PRUNE};
 use crate::tree::CableTree;
 use rayon::prelude::*;
 
@@ -117,10 +117,7 @@ impl ExactCable {
         split: Split,
         opts: ExactOptions,
     ) -> Result<Self> {
-        check_positive("dt", dt)?;
-        let want_w = opts.exact_sources && split != Split::NeuwonCompat;
-        let (p, w) = axial_propagators(tree, dt, opts.tol, want_w)?;
-        Ok(Self::assemble(p, w, tree.capacitance_nf(), dt, split))
+        Self::from_graph(&CableGraph::from_tree(tree)?, dt, split, opts)
     }
 
     /// Build for a general [`CableGraph`] (for instance a NEURON-layout tree whose zero-area

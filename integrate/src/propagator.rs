@@ -10,7 +10,7 @@
 //! large (stiff: small compartments or long steps), P is built for h/2^m and squared m times
 //! with sparse products, pruning far below the tolerance in between.
 
-use crate::error::{check_positive, Error, Result};
+use crate::error::{check_positive, Result};
 use crate::graph::CableGraph;
 use crate::tree::CableTree;
 use rayon::prelude::*;
@@ -353,15 +353,7 @@ pub fn axial_propagators(
     tol: f64,
     with_source: bool,
 ) -> Result<(Csr, Option<Csr>)> {
-    check_positive("h_ms", h_ms)?;
-    check_positive("tol", tol)?;
-    if let Some(&c) = tree.capacitance_nf().iter().find(|&&x| x <= 0.0) {
-        return Err(Error::InvalidValue {
-            what: "capacitance_nf (exact propagator)",
-            value: c,
-            reason: "must be > 0; eliminate zero-area nodes first (graph::Elimination)",
-        });
-    }
+    // The graph refuses zero capacitances (zero-area nodes must be eliminated first).
     graph_propagators(&CableGraph::from_tree(tree)?, h_ms, tol, with_source)
 }
 

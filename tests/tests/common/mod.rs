@@ -6,16 +6,10 @@ use std::path::Path;
 
 /// The header and the numeric rows of `tests/data/<name>`.
 pub fn csv(name: &str) -> (Vec<String>, Vec<Vec<f64>>) {
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("data")
-            .join(name),
-    )
-    .unwrap();
-    let mut lines = text.lines();
-    let header = lines.next().unwrap().split(',').map(String::from).collect();
-    let rows = lines
-        .map(|l| l.split(',').map(|x| x.parse().unwrap()).collect())
+    let (header, rows) = csv_text(name);
+    let rows = rows
+        .iter()
+        .map(|r| r.iter().map(|x| x.parse().unwrap()).collect())
         .collect();
     (header, rows)
 }

@@ -53,6 +53,28 @@ pub enum Competition {
     RoundRobin,
 }
 
+/// How `extend_before_bifurcate` orders candidates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExtendFirst {
+    /// NEUWON: candidates whose parent already has a child wait in a second queue that is
+    /// drained only when the first is empty.
+    #[default]
+    TwoQueue,
+    /// `morphology_wizard`: one queue keyed by (children of the parent, cost); a candidate whose
+    /// parent gained a child since it was queued is queued again with the new count.
+    Lexicographic,
+}
+
+/// Where path lengths start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PathOrigin {
+    /// At the soma centre (NEUWON).
+    #[default]
+    Centre,
+    /// On the soma surface: a soma's children get path length d − r (not below 0).
+    Surface,
+}
+
 /// What `maximum_segment_length` does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SubdivideMode {
@@ -83,6 +105,13 @@ pub struct GrowthParams {
     pub extend_before_bifurcate: bool,
     /// Non-root nodes get at most two children.
     pub only_bifurcate: bool,
+    /// `morphology_wizard`'s generalisation: a non-root node that already has more than m
+    /// children takes no more (at most m + 1 children; m = 1 ≙ `only_bifurcate`).
+    pub maximum_branches: Option<u32>,
+    /// How extensions are preferred when `extend_before_bifurcate` is set.
+    pub extend_first: ExtendFirst,
+    /// Where path lengths start.
+    pub path_origin: PathOrigin,
     /// Longest segment, µm (default ∞); see [`SubdivideMode`].
     pub maximum_segment_length: f64,
     /// What the maximum segment length does.
@@ -102,6 +131,9 @@ impl Default for GrowthParams {
             bifurcation_distance: f64::INFINITY,
             extend_before_bifurcate: false,
             only_bifurcate: false,
+            maximum_branches: None,
+            extend_first: ExtendFirst::TwoQueue,
+            path_origin: PathOrigin::Centre,
             maximum_segment_length: f64::INFINITY,
             subdivide: SubdivideMode::Split,
             competition: Competition::GlobalMin,
@@ -279,8 +311,10 @@ pub struct GrowthOutcome {
 const SENTINEL: u32 = 1 << 31;
 
 /// A queue entry: a real candidate (parent, point) or a sentinel (parent, level | SENTINEL).
+/// `rank` is the parent's child count when queued (lexicographic extend-first), else 0.
 #[derive(Debug, Clone, Copy)]
 struct Entry {
+    rank: u32,
     cost: f64,
     parent: u32,
     point: u32,
@@ -307,10 +341,11 @@ impl PartialOrd for Entry {
     }
 }
 impl Ord for Entry {
-    /// Reversed: `BinaryHeap` pops the least (cost, sentinel-last, parent, point).
+    /// Reversed: `BinaryHeap` pops the least (rank, cost, sentinel-last, parent, point).
     fn cmp(&self, o: &Self) -> Ordering {
-        o.cost
-            .total_cmp(&self.cost)
+        o.rank
+            .cmp(&self.rank)
+            .then_with(|| o.cost.total_cmp(&self.cost))
             .then_with(|| o.key().cmp(&self.key()))
     }
 }
@@ -373,12 +408,14 @@ impl Grower<'_> {
             (self.r0 * 2f64.powi(level as i32 - 1)).min(self.d_max)
         };
         let r_hi = (self.r0 * 2f64.powi(level as i32)).min(self.d_max);
+        let rank = self.rank_of(&node);
         let mut found = std::mem::take(&mut self.scratch);
         found.clear();
         self.tree.shell(&node.coords, r_lo, r_hi, &mut found);
         for &(x, d) in &found {
             if self.allowed(&node, &self.carriers[x as usize]) {
                 qs.q.push(Entry {
+                    rank,
                     cost: self.params.cost(d, node.path_len),
                     parent: p,
                     point: x,
@@ -388,6 +425,7 @@ impl Grower<'_> {
         self.scratch = found;
         if r_hi < self.d_max && r_hi < self.far(&node.coords) && level < 60 {
             qs.q.push(Entry {
+                rank,
                 cost: self.params.cost(r_hi, node.path_len),
                 parent: p,
                 point: SENTINEL | (level + 1),
@@ -396,12 +434,33 @@ impl Grower<'_> {
         self.outcome.peak_queue = self.outcome.peak_queue.max(qs.len());
     }
 
+    fn lexicographic(&self) -> bool {
+        self.params.extend_before_bifurcate
+            && self.params.extend_first == ExtendFirst::Lexicographic
+    }
+
+    fn rank_of(&self, node: &GrowNode) -> u32 {
+        if self.lexicographic() {
+            node.n_children
+        } else {
+            0
+        }
+    }
+
     fn constraints_ok(&self, p: u32, x: &Vec3) -> bool {
         let prm = self.params;
         let node = &self.forest.nodes[p as usize];
         let d = dist(&node.coords, x);
-        if prm.only_bifurcate && node.parent.is_some() && node.n_children >= 2 {
-            return false;
+        if node.parent.is_some() {
+            let most = match (prm.only_bifurcate, prm.maximum_branches) {
+                (true, Some(m)) => m.saturating_add(1).min(2),
+                (true, None) => 2,
+                (false, Some(m)) => m.saturating_add(1),
+                (false, None) => u32::MAX,
+            };
+            if node.n_children >= most {
+                return false;
+            }
         }
         let (max_d, max_a) = if node.n_children == 0 {
             (prm.extension_distance, prm.extension_angle)
@@ -420,7 +479,15 @@ impl Grower<'_> {
     /// Pops candidates until one is accepted (true) or the queues run dry (false).
     fn step(&mut self, qs: &mut Queues) -> bool {
         loop {
-            let e = if let Some(e) = qs.q.pop() {
+            let e = if let Some(mut e) = qs.q.pop() {
+                if self.lexicographic() {
+                    let now = self.forest.nodes[e.parent as usize].n_children;
+                    if e.rank != now && (e.is_sentinel() || self.tree.is_free(e.point)) {
+                        e.rank = now;
+                        qs.q.push(e);
+                        continue;
+                    }
+                }
                 if e.is_sentinel() {
                     self.expand(e.parent, e.point & !SENTINEL, qs);
                     continue;
@@ -429,6 +496,7 @@ impl Grower<'_> {
                     continue;
                 }
                 if self.params.extend_before_bifurcate
+                    && !self.lexicographic()
                     && self.forest.nodes[e.parent as usize].n_children > 0
                 {
                     qs.qb.push(e);
@@ -461,6 +529,10 @@ impl Grower<'_> {
     fn attach(&mut self, p: u32, x: Vec3) -> u32 {
         let parent = self.forest.nodes[p as usize];
         let d = dist(&parent.coords, &x);
+        let base = match (self.params.path_origin, parent.parent) {
+            (PathOrigin::Surface, None) => parent.path_len - 0.5 * parent.diameter,
+            _ => parent.path_len,
+        };
         let lmax = self.params.maximum_segment_length;
         let pieces = if self.params.subdivide == SubdivideMode::Split && d > lmax {
             ((d / lmax).ceil() as u64).clamp(1, 1 << 20) as u32
@@ -485,7 +557,7 @@ impl Grower<'_> {
                 parent: Some(prev),
                 neuron: parent.neuron,
                 diameter: self.seg.diameter,
-                path_len: parent.path_len + f * d,
+                path_len: (base + f * d).max(0.0),
                 n_children: 0,
                 kind: self.seg.kind,
                 is_carrier: k == pieces,

@@ -10,8 +10,8 @@ mod common;
 use common::naive::{naive_grow, NaiveNode, NaiveParams};
 use morpho_grow::region::{sample_points, Region, Vec3};
 use morpho_grow::{
-    grow, Competition, CostForm, Forest, GrowthOutcome, GrowthParams, NeuronRegion, SegmentSpec,
-    SubdivideMode,
+    grow, Competition, CostForm, ExtendFirst, Forest, GrowthOutcome, GrowthParams, NeuronRegion,
+    PathOrigin, SegmentSpec, SubdivideMode,
 };
 use proptest::prelude::*;
 use rand::SeedableRng;
@@ -229,6 +229,8 @@ fn to_naive(p: &GrowthParams) -> NaiveParams {
         bif_dist: p.bifurcation_distance,
         extend_first: p.extend_before_bifurcate,
         only_bifurcate: p.only_bifurcate,
+        lexicographic: p.extend_first == ExtendFirst::Lexicographic,
+        maximum_branches: p.maximum_branches,
     }
 }
 
@@ -303,7 +305,20 @@ fn lazy_ring_expansion_gives_the_trees_of_the_quadratic_algorithm() {
     ];
     for p in &cases {
         assert_same_as_naive(&[[0.0; 3]], &pts, p, None);
+        if p.extend_before_bifurcate {
+            let lex = GrowthParams {
+                extend_first: ExtendFirst::Lexicographic,
+                ..*p
+            };
+            assert_same_as_naive(&[[0.0; 3]], &pts, &lex, None);
+        }
     }
+    let branches = GrowthParams {
+        maximum_branches: Some(2),
+        bifurcation_angle: 1.5,
+        ..bf(0.3)
+    };
+    assert_same_as_naive(&[[0.0; 3]], &pts, &branches, None);
     // two competing roots
     let roots = [[-80.0, 0.0, 0.0], [80.0, 10.0, 0.0]];
     assert_same_as_naive(&roots, &pts, &bf(0.5), None);
@@ -421,6 +436,58 @@ proptest! {
                 };
                 prop_assert!(full || d > ed || !angle_ok, "point {} could still join", x);
             }
+        }
+    }
+}
+
+#[test]
+fn maximum_branches_and_lexicographic_order_shape_the_tree() {
+    let pts = sphere_points(800, R, 21);
+    let most = |f: &Forest| {
+        f.nodes
+            .iter()
+            .filter(|n| n.parent.is_some())
+            .map(|n| n.n_children)
+            .max()
+            .unwrap()
+    };
+    let (free, _) = grow_one(&pts, &bf(0.5));
+    assert!(most(&free) > 3);
+    for m in [0u32, 1, 2] {
+        let p = GrowthParams {
+            maximum_branches: Some(m),
+            ..bf(0.5)
+        };
+        let (f, _) = grow_one(&pts, &p);
+        assert!(most(&f) <= m + 1, "m = {m}: {}", most(&f));
+    }
+    // lexicographic extend-first: with bf = 0 the extension-first trees differ from the free
+    // tree and are at least as long (branching is deferred)
+    let lex = GrowthParams {
+        extend_before_bifurcate: true,
+        extend_first: ExtendFirst::Lexicographic,
+        ..bf(0.0)
+    };
+    let (l, _) = grow_one(&pts, &lex);
+    let (mst, _) = grow_one(&pts, &bf(0.0));
+    assert!(l.total_length_um() > mst.total_length_um());
+}
+
+#[test]
+fn surface_path_origin_starts_path_lengths_on_the_soma_surface() {
+    let pts = sphere_points(300, R, 23);
+    let p = GrowthParams {
+        path_origin: PathOrigin::Surface,
+        ..bf(0.5)
+    };
+    let (f, _) = grow_one(&pts, &p); // soma diameter 10 µm
+    for n in &f.nodes {
+        if n.parent == Some(0) {
+            let d = d3(&n.coords, &[0.0; 3]);
+            assert!((n.path_len - (d - 5.0).max(0.0)).abs() < 1e-12);
+        } else if let Some(q) = n.parent {
+            let q = &f.nodes[q as usize];
+            assert!((n.path_len - q.path_len - d3(&n.coords, &q.coords)).abs() < 1e-9);
         }
     }
 }

@@ -21,6 +21,10 @@ pub struct NaiveParams {
     pub bif_dist: f64,
     pub extend_first: bool,
     pub only_bifurcate: bool,
+    /// Lexicographic extend-first (key: parent's children, then cost) instead of two queues.
+    pub lexicographic: bool,
+    /// At most m + 1 children per non-root node.
+    pub maximum_branches: Option<u32>,
 }
 
 impl Default for NaiveParams {
@@ -34,6 +38,8 @@ impl Default for NaiveParams {
             bif_dist: f64::INFINITY,
             extend_first: false,
             only_bifurcate: false,
+            lexicographic: false,
+            maximum_branches: None,
         }
     }
 }
@@ -49,7 +55,7 @@ pub struct NaiveNode {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Key(f64, usize, usize);
+struct Key(u32, f64, usize, usize);
 impl Eq for Key {}
 impl PartialOrd for Key {
     fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
@@ -59,9 +65,10 @@ impl PartialOrd for Key {
 impl Ord for Key {
     fn cmp(&self, o: &Self) -> std::cmp::Ordering {
         self.0
-            .total_cmp(&o.0)
-            .then(self.1.cmp(&o.1))
+            .cmp(&o.0)
+            .then(self.1.total_cmp(&o.1))
             .then(self.2.cmp(&o.2))
+            .then(self.3.cmp(&o.3))
     }
 }
 
@@ -82,9 +89,11 @@ pub fn naive_grow(
     let mut parent_of = vec![None; pts.len()];
     let mut q: BinaryHeap<Reverse<Key>> = BinaryHeap::new();
     let mut qb: BinaryHeap<Reverse<Key>> = BinaryHeap::new();
+    let lex = p.extend_first && p.lexicographic;
     let push =
         |q: &mut BinaryHeap<Reverse<Key>>, nodes: &Vec<NaiveNode>, n: usize, free: &[bool]| {
             let node = nodes[n];
+            let rank = if lex { node.children } else { 0 };
             for (x, pt) in pts.iter().enumerate() {
                 if !free[x] {
                     continue;
@@ -104,7 +113,7 @@ pub fn naive_grow(
                 } else {
                     d + p.bf * (node.path + d)
                 };
-                q.push(Reverse(Key(c, n, x)));
+                q.push(Reverse(Key(rank, c, n, x)));
             }
         };
     for n in 0..nodes.len() {
@@ -112,27 +121,36 @@ pub fn naive_grow(
     }
     loop {
         let k = if let Some(Reverse(k)) = q.pop() {
-            if !free[k.2] {
+            if !free[k.3] {
                 continue;
             }
-            if p.extend_first && nodes[k.1].children > 0 {
+            if lex && k.0 != nodes[k.2].children {
+                q.push(Reverse(Key(nodes[k.2].children, k.1, k.2, k.3)));
+                continue;
+            }
+            if !lex && p.extend_first && nodes[k.2].children > 0 {
                 qb.push(Reverse(k));
                 continue;
             }
             k
         } else if let Some(Reverse(k)) = qb.pop() {
-            if !free[k.2] {
+            if !free[k.3] {
                 continue;
             }
             k
         } else {
             break;
         };
-        let (pn, x) = (k.1, k.2);
+        let (pn, x) = (k.2, k.3);
         let par = nodes[pn];
         let d = d3(&par.at, &pts[x]);
         if p.only_bifurcate && par.parent.is_some() && par.children >= 2 {
             continue;
+        }
+        if let Some(m) = p.maximum_branches {
+            if par.parent.is_some() && par.children > m {
+                continue;
+            }
         }
         let (lim_d, lim_a) = if par.children == 0 {
             (p.ext_dist, p.ext_angle)

@@ -311,10 +311,9 @@ pub struct GrowthOutcome {
 const SENTINEL: u32 = 1 << 31;
 
 /// A queue entry: a real candidate (parent, point) or a sentinel (parent, level | SENTINEL).
-/// `rank` is the parent's child count when queued (lexicographic extend-first), else 0.
+/// 16 bytes; the lexicographic mode keeps one heap per rank instead of a rank field.
 #[derive(Debug, Clone, Copy)]
 struct Entry {
-    rank: u32,
     cost: f64,
     parent: u32,
     point: u32,
@@ -341,24 +340,57 @@ impl PartialOrd for Entry {
     }
 }
 impl Ord for Entry {
-    /// Reversed: `BinaryHeap` pops the least (rank, cost, sentinel-last, parent, point).
+    /// Reversed: `BinaryHeap` pops the least (cost, sentinel-last, parent, point).
     fn cmp(&self, o: &Self) -> Ordering {
-        o.rank
-            .cmp(&self.rank)
-            .then_with(|| o.cost.total_cmp(&self.cost))
+        o.cost
+            .total_cmp(&self.cost)
             .then_with(|| o.key().cmp(&self.key()))
     }
 }
 
-#[derive(Default)]
 struct Queues {
+    /// NEUWON's primary queue (all candidates unless lexicographic).
     q: BinaryHeap<Entry>,
+    /// NEUWON's deferred branches (two-queue extend-first).
     qb: BinaryHeap<Entry>,
+    /// Lexicographic extend-first: heap k holds candidates whose parent had k children when
+    /// they were queued; the lowest non-empty heap is served first.
+    ranked: Vec<BinaryHeap<Entry>>,
+    lex: bool,
 }
 
 impl Queues {
+    fn new(lex: bool) -> Self {
+        Queues {
+            q: BinaryHeap::new(),
+            qb: BinaryHeap::new(),
+            ranked: Vec::new(),
+            lex,
+        }
+    }
+
     fn len(&self) -> usize {
-        self.q.len() + self.qb.len()
+        self.q.len() + self.qb.len() + self.ranked.iter().map(BinaryHeap::len).sum::<usize>()
+    }
+
+    fn push(&mut self, e: Entry, rank: u32) {
+        if self.lex {
+            let r = rank as usize;
+            if self.ranked.len() <= r {
+                self.ranked.resize_with(r + 1, BinaryHeap::new);
+            }
+            self.ranked[r].push(e);
+        } else {
+            self.q.push(e);
+        }
+    }
+
+    /// Least entry of the lowest non-empty rank, with its rank.
+    fn pop_ranked(&mut self) -> Option<(Entry, u32)> {
+        self.ranked
+            .iter_mut()
+            .enumerate()
+            .find_map(|(r, h)| h.pop().map(|e| (e, r as u32)))
     }
 }
 
@@ -414,22 +446,26 @@ impl Grower<'_> {
         self.tree.shell(&node.coords, r_lo, r_hi, &mut found);
         for &(x, d) in &found {
             if self.allowed(&node, &self.carriers[x as usize]) {
-                qs.q.push(Entry {
+                qs.push(
+                    Entry {
+                        cost: self.params.cost(d, node.path_len),
+                        parent: p,
+                        point: x,
+                    },
                     rank,
-                    cost: self.params.cost(d, node.path_len),
-                    parent: p,
-                    point: x,
-                });
+                );
             }
         }
         self.scratch = found;
         if r_hi < self.d_max && r_hi < self.far(&node.coords) && level < 60 {
-            qs.q.push(Entry {
+            qs.push(
+                Entry {
+                    cost: self.params.cost(r_hi, node.path_len),
+                    parent: p,
+                    point: SENTINEL | (level + 1),
+                },
                 rank,
-                cost: self.params.cost(r_hi, node.path_len),
-                parent: p,
-                point: SENTINEL | (level + 1),
-            });
+            );
         }
         self.outcome.peak_queue = self.outcome.peak_queue.max(qs.len());
     }
@@ -479,15 +515,24 @@ impl Grower<'_> {
     /// Pops candidates until one is accepted (true) or the queues run dry (false).
     fn step(&mut self, qs: &mut Queues) -> bool {
         loop {
-            let e = if let Some(mut e) = qs.q.pop() {
-                if self.lexicographic() {
-                    let now = self.forest.nodes[e.parent as usize].n_children;
-                    if e.rank != now && (e.is_sentinel() || self.tree.is_free(e.point)) {
-                        e.rank = now;
-                        qs.q.push(e);
-                        continue;
-                    }
+            let e = if qs.lex {
+                let Some((e, rank)) = qs.pop_ranked() else {
+                    return false;
+                };
+                if !e.is_sentinel() && !self.tree.is_free(e.point) {
+                    continue;
                 }
+                let now = self.forest.nodes[e.parent as usize].n_children;
+                if rank != now {
+                    qs.push(e, now);
+                    continue;
+                }
+                if e.is_sentinel() {
+                    self.expand(e.parent, e.point & !SENTINEL, qs);
+                    continue;
+                }
+                e
+            } else if let Some(e) = qs.q.pop() {
                 if e.is_sentinel() {
                     self.expand(e.parent, e.point & !SENTINEL, qs);
                     continue;
@@ -496,7 +541,6 @@ impl Grower<'_> {
                     continue;
                 }
                 if self.params.extend_before_bifurcate
-                    && !self.lexicographic()
                     && self.forest.nodes[e.parent as usize].n_children > 0
                 {
                     qs.qb.push(e);
@@ -634,9 +678,10 @@ pub fn grow(
         },
         scratch: Vec::new(),
     };
+    let lex = g.lexicographic();
     match params.competition {
         Competition::GlobalMin => {
-            let mut qs = Queues::default();
+            let mut qs = Queues::new(lex);
             for &r in roots {
                 g.expand(r, 0, &mut qs);
             }
@@ -652,7 +697,7 @@ pub fn grow(
                     Some(k) => k,
                     None => {
                         order.push(nid);
-                        qss.push(Queues::default());
+                        qss.push(Queues::new(lex));
                         order.len() - 1
                     }
                 };

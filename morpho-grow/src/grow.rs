@@ -373,16 +373,12 @@ impl Queues {
         self.q.len() + self.qb.len() + self.ranked.iter().map(BinaryHeap::len).sum::<usize>()
     }
 
-    fn push(&mut self, e: Entry, rank: u32) {
-        if self.lex {
-            let r = rank as usize;
-            if self.ranked.len() <= r {
-                self.ranked.resize_with(r + 1, BinaryHeap::new);
-            }
-            self.ranked[r].push(e);
-        } else {
-            self.q.push(e);
+    fn push_ranked(&mut self, e: Entry, rank: u32) {
+        let r = rank as usize;
+        if self.ranked.len() <= r {
+            self.ranked.resize_with(r + 1, BinaryHeap::new);
         }
+        self.ranked[r].push(e);
     }
 
     /// Least entry of the lowest non-empty rank, with its rank.
@@ -405,6 +401,31 @@ struct Grower<'a> {
     d_max: f64,
     outcome: GrowthOutcome,
     scratch: Vec<(u32, f64)>,
+    /// Candidate stream of every node (empty for nodes that never grew candidates).
+    streams: Vec<Stream>,
+    /// The streams' sorted candidate points, one range per expanded shell.
+    pool: Vec<u32>,
+}
+
+const DONE: u32 = u32::MAX;
+
+/// A node's candidates: `pool[pos..end]` sorted by (cost, point), then the shell
+/// `next_level` (DONE: none) whose sentinel key is `sentinel_cost`.
+#[derive(Debug, Clone, Copy)]
+struct Stream {
+    pos: u64,
+    end: u64,
+    next_level: u32,
+    sentinel_cost: f64,
+}
+
+impl Stream {
+    const EMPTY: Stream = Stream {
+        pos: 0,
+        end: 0,
+        next_level: DONE,
+        sentinel_cost: 0.0,
+    };
 }
 
 impl Grower<'_> {
@@ -431,7 +452,8 @@ impl Grower<'_> {
         s.sqrt()
     }
 
-    /// Enqueues the free points of shell `level` around node `p` and the next sentinel.
+    /// Sorts the free points of shell `level` around node `p` into p's candidate stream
+    /// (by cost, then point index) and queues the stream's head.
     fn expand(&mut self, p: u32, level: u32, qs: &mut Queues) {
         let node = self.forest.nodes[p as usize];
         let r_lo = if level == 0 {
@@ -440,47 +462,73 @@ impl Grower<'_> {
             (self.r0 * 2f64.powi(level as i32 - 1)).min(self.d_max)
         };
         let r_hi = (self.r0 * 2f64.powi(level as i32)).min(self.d_max);
-        let rank = self.rank_of(&node);
         let mut found = std::mem::take(&mut self.scratch);
         found.clear();
         self.tree.shell(&node.coords, r_lo, r_hi, &mut found);
-        for &(x, d) in &found {
-            if self.allowed(&node, &self.carriers[x as usize]) {
-                qs.push(
-                    Entry {
-                        cost: self.params.cost(d, node.path_len),
-                        parent: p,
-                        point: x,
-                    },
-                    rank,
-                );
-            }
-        }
+        let mut cands: Vec<(f64, u32)> = found
+            .iter()
+            .filter(|&&(x, _)| self.allowed(&node, &self.carriers[x as usize]))
+            .map(|&(x, d)| (self.params.cost(d, node.path_len), x))
+            .collect();
         self.scratch = found;
-        if r_hi < self.d_max && r_hi < self.far(&node.coords) && level < 60 {
-            qs.push(
-                Entry {
-                    cost: self.params.cost(r_hi, node.path_len),
-                    parent: p,
-                    point: SENTINEL | (level + 1),
-                },
-                rank,
-            );
+        cands.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let more = r_hi < self.d_max && r_hi < self.far(&node.coords) && level < 60;
+        let start = self.pool.len() as u64;
+        self.pool.extend(cands.iter().map(|c| c.1));
+        let st = &mut self.streams[p as usize];
+        st.pos = start;
+        st.end = self.pool.len() as u64;
+        st.next_level = if more { level + 1 } else { DONE };
+        st.sentinel_cost = self.params.cost(r_hi, node.path_len);
+        self.refill(p, qs);
+    }
+
+    /// Queues the head of p's stream: its first free candidate, else the sentinel of its next
+    /// shell, else nothing. The queue is the one p's candidates belong to now.
+    fn refill(&mut self, p: u32, qs: &mut Queues) {
+        let node = self.forest.nodes[p as usize];
+        let st = self.streams[p as usize];
+        let mut pos = st.pos;
+        while pos < st.end && !self.tree.is_free(self.pool[pos as usize]) {
+            pos += 1;
+        }
+        self.streams[p as usize].pos = pos;
+        let e = if pos < st.end {
+            let x = self.pool[pos as usize];
+            let d = dist(&node.coords, &self.carriers[x as usize]);
+            Entry {
+                cost: self.params.cost(d, node.path_len),
+                parent: p,
+                point: x,
+            }
+        } else if st.next_level != DONE {
+            Entry {
+                cost: st.sentinel_cost,
+                parent: p,
+                point: SENTINEL | st.next_level,
+            }
+        } else {
+            return;
+        };
+        let rank = node.n_children;
+        if qs.lex {
+            qs.push_ranked(e, rank);
+        } else if self.params.extend_before_bifurcate && rank > 0 {
+            qs.qb.push(e);
+        } else {
+            qs.q.push(e);
         }
         self.outcome.peak_queue = self.outcome.peak_queue.max(qs.len());
+    }
+
+    /// Moves p's stream past its head.
+    fn advance(&mut self, p: u32) {
+        self.streams[p as usize].pos += 1;
     }
 
     fn lexicographic(&self) -> bool {
         self.params.extend_before_bifurcate
             && self.params.extend_first == ExtendFirst::Lexicographic
-    }
-
-    fn rank_of(&self, node: &GrowNode) -> u32 {
-        if self.lexicographic() {
-            node.n_children
-        } else {
-            0
-        }
     }
 
     fn constraints_ok(&self, p: u32, x: &Vec3) -> bool {
@@ -515,54 +563,50 @@ impl Grower<'_> {
     /// Pops candidates until one is accepted (true) or the queues run dry (false).
     fn step(&mut self, qs: &mut Queues) -> bool {
         loop {
-            let e = if qs.lex {
-                let Some((e, rank)) = qs.pop_ranked() else {
-                    return false;
-                };
-                if !e.is_sentinel() && !self.tree.is_free(e.point) {
-                    continue;
+            let (e, rank, deferred) = if qs.lex {
+                match qs.pop_ranked() {
+                    Some((e, r)) => (e, r, false),
+                    None => return false,
                 }
-                let now = self.forest.nodes[e.parent as usize].n_children;
-                if rank != now {
-                    qs.push(e, now);
-                    continue;
-                }
-                if e.is_sentinel() {
-                    self.expand(e.parent, e.point & !SENTINEL, qs);
-                    continue;
-                }
-                e
             } else if let Some(e) = qs.q.pop() {
-                if e.is_sentinel() {
-                    self.expand(e.parent, e.point & !SENTINEL, qs);
-                    continue;
-                }
-                if !self.tree.is_free(e.point) {
-                    continue;
-                }
-                if self.params.extend_before_bifurcate
-                    && self.forest.nodes[e.parent as usize].n_children > 0
-                {
-                    qs.qb.push(e);
-                    continue;
-                }
-                e
+                (e, 0, false)
             } else if let Some(e) = qs.qb.pop() {
-                if !self.tree.is_free(e.point) {
-                    continue;
-                }
-                e
+                (e, 0, true)
             } else {
                 return false;
             };
+            let p = e.parent;
+            let children = self.forest.nodes[p as usize].n_children;
+            if qs.lex && rank != children {
+                // the parent gained a child since this was queued: queue it again
+                qs.push_ranked(e, children);
+                continue;
+            }
+            if e.is_sentinel() {
+                self.expand(p, e.point & !SENTINEL, qs);
+                continue;
+            }
+            if !self.tree.is_free(e.point) {
+                self.advance(p);
+                self.refill(p, qs);
+                continue;
+            }
+            if !qs.lex && !deferred && self.params.extend_before_bifurcate && children > 0 {
+                qs.qb.push(e);
+                continue;
+            }
             let x = self.carriers[e.point as usize];
-            if !self.constraints_ok(e.parent, &x) {
+            self.advance(p);
+            if !self.constraints_ok(p, &x) {
                 self.outcome.rejected += 1;
+                self.refill(p, qs);
                 continue;
             }
             self.tree.take(e.point);
-            let n = self.attach(e.parent, x);
+            let n = self.attach(p, x);
             self.outcome.carrier_node[e.point as usize] = Some(n);
+            self.streams.resize(self.forest.nodes.len(), Stream::EMPTY);
+            self.refill(p, qs);
             self.expand(n, 0, qs);
             return true;
         }
@@ -650,6 +694,10 @@ pub fn grow(
             )));
         }
     }
+    // each root's candidate stream is queued once
+    let mut roots: Vec<u32> = roots.to_vec();
+    roots.sort_unstable();
+    roots.dedup();
     let tree = KdTree::new(carriers);
     // initial ring radius: 1.5 mean carrier spacings over the points' bounding box
     let r0 = match tree.bounds() {
@@ -677,12 +725,15 @@ pub fn grow(
             peak_queue: 0,
         },
         scratch: Vec::new(),
+        streams: Vec::new(),
+        pool: Vec::new(),
     };
+    g.streams.resize(g.forest.nodes.len(), Stream::EMPTY);
     let lex = g.lexicographic();
     match params.competition {
         Competition::GlobalMin => {
             let mut qs = Queues::new(lex);
-            for &r in roots {
+            for &r in &roots {
                 g.expand(r, 0, &mut qs);
             }
             while g.tree.free_count() > 0 && g.step(&mut qs) {}
@@ -691,7 +742,7 @@ pub fn grow(
             // one queue per neuron, neurons in order of first appearance among the roots
             let mut order: Vec<u32> = Vec::new();
             let mut qss: Vec<Queues> = Vec::new();
-            for &r in roots {
+            for &r in &roots {
                 let nid = g.forest.nodes[r as usize].neuron;
                 let k = match order.iter().position(|&n| n == nid) {
                     Some(k) => k,

@@ -17,14 +17,21 @@
 //! ## Complexity: lazy ring expansion
 //!
 //! The naïve scheme enqueues every free point for every new node: O(N²) memory. Here a new
-//! node p enqueues only the free points within r₀ (a few carrier spacings) and one
-//! *sentinel* whose key is the cost of a point at distance r₀ — a lower bound of every point
-//! it stands for. When the sentinel pops, the next shell r_k < d ≤ 2·r_k is enqueued with a
-//! new sentinel. Sentinels sort after real candidates of equal key, so the sequence of
-//! popped real candidates, and hence the tree, is the one the naïve algorithm gives
-//! (ties broken by (cost, parent index, point index)). Points come from a kd-tree that
-//! counts free points per subtree, so consumed neighbourhoods cost nothing to query.
-//! Memory is O(N·k) with k ≈ points per initial ball; time ≈ O(N·k·log N).
+//! node p looks only at the free points within r₀ (1.5 carrier spacings), sorted by
+//! (cost, point) into p's *candidate stream*; the queue holds one entry per node, the head of
+//! its stream. When the stream runs out its head becomes a *sentinel* keyed by the cost of a
+//! point at distance r_k — a lower bound of every point farther away; when the sentinel pops,
+//! the next shell r_k < d ≤ 2·r_k is sorted into the stream. Sentinels sort after real
+//! candidates of equal key, a head whose point was taken meanwhile is replaced by the stream's
+//! next free point, so the sequence of candidates judged, and hence the tree, is the one the
+//! naïve algorithm gives (ties broken by (cost, parent index, point index); tested against an
+//! independent O(N²) implementation). Points come from a kd-tree that counts free points per
+//! subtree, so consumed neighbourhoods cost nothing to query. Memory is O(N·k) with k ≈ points
+//! per initial ball (4 bytes each) plus one queue entry per node; time ≈ O(N·k·log N).
+//!
+//! Extend-before-bifurcate: a stream whose node has a child lives in NEUWON's second queue
+//! (served only when the first is empty); in the lexicographic variant there is one queue
+//! per child count, lowest first, and a head whose node gained a child is queued again.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;

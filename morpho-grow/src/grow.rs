@@ -119,6 +119,11 @@ pub struct GrowthParams {
     pub extend_first: ExtendFirst,
     /// Where path lengths start.
     pub path_origin: PathOrigin,
+    /// When no valid candidate is left, connect the least-cost (free point, node) pair
+    /// ignoring the angle, distance and branch limits (the neuron region still applies), then
+    /// resume (`morphology_wizard`; default off, NEUWON has no such pass). O(nodes · log N) per
+    /// relaxed point.
+    pub reach_all_carrier_points: bool,
     /// Longest segment, µm (default ∞); see [`SubdivideMode`].
     pub maximum_segment_length: f64,
     /// What the maximum segment length does.
@@ -141,6 +146,7 @@ impl Default for GrowthParams {
             maximum_branches: None,
             extend_first: ExtendFirst::TwoQueue,
             path_origin: PathOrigin::Centre,
+            reach_all_carrier_points: false,
             maximum_segment_length: f64::INFINITY,
             subdivide: SubdivideMode::Split,
             competition: Competition::GlobalMin,
@@ -311,6 +317,8 @@ pub struct GrowthOutcome {
     pub carrier_node: Vec<Option<u32>>,
     /// Candidates rejected by the constraints.
     pub rejected: u64,
+    /// Points connected by the `reach_all_carrier_points` pass, ignoring the constraints.
+    pub relaxed: u64,
     /// Largest number of queue entries held at once (memory measure).
     pub peak_queue: usize,
 }
@@ -412,6 +420,8 @@ struct Grower<'a> {
     streams: Vec<Stream>,
     /// The streams' sorted candidate points, one range per expanded shell.
     pool: Vec<u32>,
+    /// Nodes that grow candidates (the roots and every new carrier node).
+    growers: Vec<u32>,
 }
 
 const DONE: u32 = u32::MAX;
@@ -614,9 +624,44 @@ impl Grower<'_> {
             self.outcome.carrier_node[e.point as usize] = Some(n);
             self.streams.resize(self.forest.nodes.len(), Stream::EMPTY);
             self.refill(p, qs);
+            self.growers.push(n);
             self.expand(n, 0, qs);
             return true;
         }
+    }
+
+    /// The `reach_all_carrier_points` pass: the least-cost (node, free point) pair over the
+    /// nodes that grow candidates, ignoring the constraints (None: no free point is allowed).
+    fn best_relaxation(&self) -> Option<(u32, u32)> {
+        let mut best: Option<(f64, u32, u32)> = None;
+        for &p in &self.growers {
+            let node = self.forest.nodes[p as usize];
+            let keep = |x: u32| self.allowed(&node, &self.carriers[x as usize]);
+            if let Some((x, d)) = self.tree.nearest_free(&node.coords, &keep) {
+                let c = self.params.cost(d, node.path_len);
+                let better = match best {
+                    None => true,
+                    Some((bc, bp, bx)) => {
+                        c.total_cmp(&bc).then(p.cmp(&bp)).then(x.cmp(&bx)) == Ordering::Less
+                    }
+                };
+                if better {
+                    best = Some((c, p, x));
+                }
+            }
+        }
+        best.map(|(_, p, x)| (p, x))
+    }
+
+    /// Connects x to p ignoring the constraints and queues the new node's candidates.
+    fn connect_relaxed(&mut self, p: u32, x: u32, qs: &mut Queues) {
+        self.tree.take(x);
+        let n = self.attach(p, self.carriers[x as usize]);
+        self.outcome.carrier_node[x as usize] = Some(n);
+        self.outcome.relaxed += 1;
+        self.streams.resize(self.forest.nodes.len(), Stream::EMPTY);
+        self.growers.push(n);
+        self.expand(n, 0, qs);
     }
 
     /// Adds the edge p → x (split into equal pieces when longer than the maximum segment
@@ -729,11 +774,13 @@ pub fn grow(
         outcome: GrowthOutcome {
             carrier_node: vec![None; carriers.len()],
             rejected: 0,
+            relaxed: 0,
             peak_queue: 0,
         },
         scratch: Vec::new(),
         streams: Vec::new(),
         pool: Vec::new(),
+        growers: roots.clone(),
     };
     g.streams.resize(g.forest.nodes.len(), Stream::EMPTY);
     let lex = g.lexicographic();
@@ -743,7 +790,16 @@ pub fn grow(
             for &r in &roots {
                 g.expand(r, 0, &mut qs);
             }
-            while g.tree.free_count() > 0 && g.step(&mut qs) {}
+            loop {
+                while g.tree.free_count() > 0 && g.step(&mut qs) {}
+                if !params.reach_all_carrier_points || g.tree.free_count() == 0 {
+                    break;
+                }
+                let Some((p, x)) = g.best_relaxation() else {
+                    break;
+                };
+                g.connect_relaxed(p, x, &mut qs);
+            }
         }
         Competition::RoundRobin => {
             // one queue per neuron, neurons in order of first appearance among the roots
@@ -762,12 +818,26 @@ pub fn grow(
                 g.expand(r, 0, &mut qss[k]);
             }
             let mut active = vec![true; qss.len()];
-            while active.iter().any(|&a| a) && g.tree.free_count() > 0 {
-                for (k, qs) in qss.iter_mut().enumerate() {
-                    if active[k] && !g.step(qs) {
-                        active[k] = false;
+            loop {
+                while active.iter().any(|&a| a) && g.tree.free_count() > 0 {
+                    for (k, qs) in qss.iter_mut().enumerate() {
+                        if active[k] && !g.step(qs) {
+                            active[k] = false;
+                        }
                     }
                 }
+                if !params.reach_all_carrier_points || g.tree.free_count() == 0 {
+                    break;
+                }
+                let Some((p, x)) = g.best_relaxation() else {
+                    break;
+                };
+                let nid = g.forest.nodes[p as usize].neuron;
+                let Some(k) = order.iter().position(|&n| n == nid) else {
+                    break;
+                };
+                g.connect_relaxed(p, x, &mut qss[k]);
+                active[k] = true;
             }
         }
     }

@@ -83,6 +83,7 @@ struct StepSpec {
     maximum_branches: Option<u32>,
     extend_first: Option<String>,
     path_origin: Option<String>,
+    reach_all_carrier_points: Option<bool>,
     maximum_segment_length: Option<f64>,
     subdivide: Option<String>,
     competition: Option<String>,
@@ -110,6 +111,7 @@ impl StepSpec {
             maximum_branches: self.maximum_branches.or(d.maximum_branches),
             extend_first: self.extend_first.or(d.extend_first),
             path_origin: self.path_origin.or(d.path_origin),
+            reach_all_carrier_points: self.reach_all_carrier_points.or(d.reach_all_carrier_points),
             maximum_segment_length: self.maximum_segment_length.or(d.maximum_segment_length),
             subdivide: self.subdivide.or(d.subdivide),
             competition: self.competition.or(d.competition),
@@ -538,6 +540,9 @@ fn step_instruction(
         p.only_bifurcate = v;
     }
     p.maximum_branches = s.maximum_branches;
+    if let Some(v) = s.reach_all_carrier_points {
+        p.reach_all_carrier_points = v;
+    }
     if let Some(v) = &s.extend_first {
         p.extend_first = match v.as_str() {
             "two_queue" => ExtendFirst::TwoQueue,

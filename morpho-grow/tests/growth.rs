@@ -231,6 +231,7 @@ fn to_naive(p: &GrowthParams) -> NaiveParams {
         only_bifurcate: p.only_bifurcate,
         lexicographic: p.extend_first == ExtendFirst::Lexicographic,
         maximum_branches: p.maximum_branches,
+        reach_all: p.reach_all_carrier_points,
     }
 }
 
@@ -319,6 +320,17 @@ fn lazy_ring_expansion_gives_the_trees_of_the_quadratic_algorithm() {
         ..bf(0.3)
     };
     assert_same_as_naive(&[[0.0; 3]], &pts, &branches, None);
+    // reach_all_carrier_points: the relaxation pass picks the same pairs as brute force
+    let relaxed = GrowthParams {
+        reach_all_carrier_points: true,
+        extension_angle: 0.5,
+        bifurcation_angle: 0.5,
+        extension_distance: 30.0,
+        bifurcation_distance: 30.0,
+        ..bf(0.5)
+    };
+    let few = &pts[..200];
+    assert_same_as_naive(&[[0.0; 3]], few, &relaxed, None);
     // two competing roots
     let roots = [[-80.0, 0.0, 0.0], [80.0, 10.0, 0.0]];
     assert_same_as_naive(&roots, &pts, &bf(0.5), None);
@@ -490,6 +502,32 @@ fn surface_path_origin_starts_path_lengths_on_the_soma_surface() {
             assert!((n.path_len - q.path_len - d3(&n.coords, &q.coords)).abs() < 1e-9);
         }
     }
+}
+
+#[test]
+fn reach_all_carrier_points_connects_every_point() {
+    let pts = sphere_points(1000, R, 29);
+    let strict = GrowthParams {
+        extension_angle: 0.4,
+        bifurcation_angle: 0.4,
+        extension_distance: 25.0,
+        bifurcation_distance: 25.0,
+        only_bifurcate: true,
+        ..bf(0.5)
+    };
+    let (_, o) = grow_one(&pts, &strict);
+    let left = o.carrier_node.iter().filter(|n| n.is_none()).count();
+    assert!(left > 0, "the constraints should leave points out");
+    let all = GrowthParams {
+        reach_all_carrier_points: true,
+        ..strict
+    };
+    let (f, o) = grow_one(&pts, &all);
+    assert!(o.carrier_node.iter().all(Option::is_some));
+    assert_eq!(f.nodes.len(), 1 + pts.len());
+    assert!(o.relaxed > 0 && (o.relaxed as usize) <= left);
+    // only the relaxed edges may break the limits
+    assert!(violations(&f, &strict) <= 3 * o.relaxed as usize);
 }
 
 #[test]

@@ -25,6 +25,8 @@ pub struct NaiveParams {
     pub lexicographic: bool,
     /// At most m + 1 children per non-root node.
     pub maximum_branches: Option<u32>,
+    /// When the queues are dry, connect the least-cost (node, point) pair ignoring the limits.
+    pub reach_all: bool,
 }
 
 impl Default for NaiveParams {
@@ -40,6 +42,7 @@ impl Default for NaiveParams {
             only_bifurcate: false,
             lexicographic: false,
             maximum_branches: None,
+            reach_all: false,
         }
     }
 }
@@ -138,6 +141,53 @@ pub fn naive_grow(
                 continue;
             }
             k
+        } else if p.reach_all {
+            // brute force over every node (not the split points: none here) and free point
+            let mut best: Option<(f64, usize, usize)> = None;
+            for (n, node) in nodes.iter().enumerate() {
+                for (x, pt) in pts.iter().enumerate() {
+                    if !free[x] {
+                        continue;
+                    }
+                    if let Some((r, somas)) = region {
+                        let s = somas[node.neuron];
+                        if !r.contains(&[pt[0] - s[0], pt[1] - s[1], pt[2] - s[2]]) {
+                            continue;
+                        }
+                    }
+                    let d = d3(&node.at, pt);
+                    let c = if p.trees_cost {
+                        d + p.bf * node.path
+                    } else {
+                        d + p.bf * (node.path + d)
+                    };
+                    let better = match best {
+                        None => true,
+                        Some((bc, bn, bx)) => {
+                            c.total_cmp(&bc).then(n.cmp(&bn)).then(x.cmp(&bx)).is_lt()
+                        }
+                    };
+                    if better {
+                        best = Some((c, n, x));
+                    }
+                }
+            }
+            let Some((_, pn, x)) = best else { break };
+            let par = nodes[pn];
+            let d = d3(&par.at, &pts[x]);
+            free[x] = false;
+            parent_of[x] = Some(pn);
+            nodes[pn].children += 1;
+            nodes.push(NaiveNode {
+                at: pts[x],
+                parent: Some(pn),
+                neuron: par.neuron,
+                path: par.path + d,
+                children: 0,
+            });
+            let n = nodes.len() - 1;
+            push(&mut q, nodes, n, &free);
+            continue;
         } else {
             break;
         };

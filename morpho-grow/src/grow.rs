@@ -261,6 +261,33 @@ impl Forest {
             .sum()
     }
 
+    /// The nodes of one neuron as a forest of their own (parents renumbered, order kept).
+    pub fn neuron(&self, neuron: u32) -> Forest {
+        let mut index = vec![u32::MAX; self.nodes.len()];
+        let mut out = Forest::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            if n.neuron != neuron {
+                continue;
+            }
+            index[i] = out.nodes.len() as u32;
+            out.nodes.push(GrowNode {
+                parent: n
+                    .parent
+                    .and_then(|p| Some(index[p as usize]).filter(|&q| q != u32::MAX)),
+                ..*n
+            });
+        }
+        out
+    }
+
+    /// Neuron ids present, ascending.
+    pub fn neuron_ids(&self) -> Vec<u32> {
+        let mut ids: Vec<u32> = self.nodes.iter().map(|n| n.neuron).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
     /// Appends another forest, renumbering its parents; returns the offset of its nodes.
     pub fn append(&mut self, other: &Forest) -> u32 {
         let off = self.nodes.len() as u32;

@@ -388,15 +388,19 @@ fn violations(f: &Forest, p: &GrowthParams) -> usize {
             }
         }
     }
-    if p.only_bifurcate {
-        let c = children(f);
-        bad += f
-            .nodes
-            .iter()
-            .zip(&c)
-            .filter(|(n, &k)| n.parent.is_some() && k > 2)
-            .count();
-    }
+    let most = match (p.only_bifurcate, p.maximum_branches) {
+        (true, Some(m)) => (m + 1).min(2),
+        (true, None) => 2,
+        (false, Some(m)) => m + 1,
+        (false, None) => u32::MAX,
+    };
+    let c = children(f);
+    bad += f
+        .nodes
+        .iter()
+        .zip(&c)
+        .filter(|(n, &k)| n.parent.is_some() && k > most)
+        .count();
     bad
 }
 
@@ -414,6 +418,8 @@ proptest! {
         ebb in any::<bool>(),
         b in 0.0f64..2.0,
         seed in 0u64..1000,
+        mb in proptest::option::of(0u32..4),
+        lexi in any::<bool>(),
     ) {
         let pts = sphere_points(400, R, seed);
         let p = GrowthParams {
@@ -424,6 +430,8 @@ proptest! {
             bifurcation_distance: bd,
             only_bifurcate: only,
             extend_before_bifurcate: ebb,
+            maximum_branches: mb,
+            extend_first: if lexi { ExtendFirst::Lexicographic } else { ExtendFirst::TwoQueue },
             ..GrowthParams::default()
         };
         let (f, o) = grow_one(&pts, &p);
@@ -441,7 +449,13 @@ proptest! {
             let xp = pts[x];
             for n in &f.nodes {
                 let d = d3(&n.coords, &xp);
-                let full = only && n.parent.is_some() && n.n_children >= 2;
+                let cap = match (only, mb) {
+                    (true, Some(m)) => (m + 1).min(2),
+                    (true, None) => 2,
+                    (false, Some(m)) => m + 1,
+                    (false, None) => u32::MAX,
+                };
+                let full = n.parent.is_some() && n.n_children >= cap;
                 let angle_ok = match n.parent {
                     None => true,
                     Some(g) => morpho_grow::grow::turn_angle(&f.nodes[g as usize].coords, &n.coords, &xp) <= ea,

@@ -17,14 +17,21 @@
 //! ## Complexity: lazy ring expansion
 //!
 //! The naïve scheme enqueues every free point for every new node: O(N²) memory. Here a new
-//! node p enqueues only the free points within r₀ (a few carrier spacings) and one
-//! *sentinel* whose key is the cost of a point at distance r₀ — a lower bound of every point
-//! it stands for. When the sentinel pops, the next shell r_k < d ≤ 2·r_k is enqueued with a
-//! new sentinel. Sentinels sort after real candidates of equal key, so the sequence of
-//! popped real candidates, and hence the tree, is the one the naïve algorithm gives
-//! (ties broken by (cost, parent index, point index)). Points come from a kd-tree that
-//! counts free points per subtree, so consumed neighbourhoods cost nothing to query.
-//! Memory is O(N·k) with k ≈ points per initial ball; time ≈ O(N·k·log N).
+//! node p looks only at the free points within r₀ (1.5 carrier spacings), sorted by
+//! (cost, point) into p's *candidate stream*; the queue holds one entry per node, the head of
+//! its stream. When the stream runs out its head becomes a *sentinel* keyed by the cost of a
+//! point at distance r_k — a lower bound of every point farther away; when the sentinel pops,
+//! the next shell r_k < d ≤ 2·r_k is sorted into the stream. Sentinels sort after real
+//! candidates of equal key, a head whose point was taken meanwhile is replaced by the stream's
+//! next free point, so the sequence of candidates judged, and hence the tree, is the one the
+//! naïve algorithm gives (ties broken by (cost, parent index, point index); tested against an
+//! independent O(N²) implementation). Points come from a kd-tree that counts free points per
+//! subtree, so consumed neighbourhoods cost nothing to query. Memory is O(N·k) with k ≈ points
+//! per initial ball (4 bytes each) plus one queue entry per node; time ≈ O(N·k·log N).
+//!
+//! Extend-before-bifurcate: a stream whose node has a child lives in NEUWON's second queue
+//! (served only when the first is empty); in the lexicographic variant there is one queue
+//! per child count, lowest first, and a head whose node gained a child is queued again.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -51,6 +58,28 @@ pub enum Competition {
     GlobalMin,
     /// Each neuron in turn adds its own best valid point (TREES' multi-tree mode).
     RoundRobin,
+}
+
+/// How `extend_before_bifurcate` orders candidates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExtendFirst {
+    /// NEUWON: candidates whose parent already has a child wait in a second queue that is
+    /// drained only when the first is empty.
+    #[default]
+    TwoQueue,
+    /// `morphology_wizard`: one queue keyed by (children of the parent, cost); a candidate whose
+    /// parent gained a child since it was queued is queued again with the new count.
+    Lexicographic,
+}
+
+/// Where path lengths start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PathOrigin {
+    /// At the soma centre (NEUWON).
+    #[default]
+    Centre,
+    /// On the soma surface: a soma's children get path length d − r (not below 0).
+    Surface,
 }
 
 /// What `maximum_segment_length` does.
@@ -83,6 +112,18 @@ pub struct GrowthParams {
     pub extend_before_bifurcate: bool,
     /// Non-root nodes get at most two children.
     pub only_bifurcate: bool,
+    /// `morphology_wizard`'s generalisation: a non-root node that already has more than m
+    /// children takes no more (at most m + 1 children; m = 1 ≙ `only_bifurcate`).
+    pub maximum_branches: Option<u32>,
+    /// How extensions are preferred when `extend_before_bifurcate` is set.
+    pub extend_first: ExtendFirst,
+    /// Where path lengths start.
+    pub path_origin: PathOrigin,
+    /// When no valid candidate is left, connect the least-cost (free point, node) pair
+    /// ignoring the angle, distance and branch limits (the neuron region still applies), then
+    /// resume (`morphology_wizard`; default off, NEUWON has no such pass). O(nodes · log N) per
+    /// relaxed point.
+    pub reach_all_carrier_points: bool,
     /// Longest segment, µm (default ∞); see [`SubdivideMode`].
     pub maximum_segment_length: f64,
     /// What the maximum segment length does.
@@ -102,6 +143,10 @@ impl Default for GrowthParams {
             bifurcation_distance: f64::INFINITY,
             extend_before_bifurcate: false,
             only_bifurcate: false,
+            maximum_branches: None,
+            extend_first: ExtendFirst::TwoQueue,
+            path_origin: PathOrigin::Centre,
+            reach_all_carrier_points: false,
             maximum_segment_length: f64::INFINITY,
             subdivide: SubdivideMode::Split,
             competition: Competition::GlobalMin,
@@ -216,6 +261,33 @@ impl Forest {
             .sum()
     }
 
+    /// The nodes of one neuron as a forest of their own (parents renumbered, order kept).
+    pub fn neuron(&self, neuron: u32) -> Forest {
+        let mut index = vec![u32::MAX; self.nodes.len()];
+        let mut out = Forest::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            if n.neuron != neuron {
+                continue;
+            }
+            index[i] = out.nodes.len() as u32;
+            out.nodes.push(GrowNode {
+                parent: n
+                    .parent
+                    .and_then(|p| Some(index[p as usize]).filter(|&q| q != u32::MAX)),
+                ..*n
+            });
+        }
+        out
+    }
+
+    /// Neuron ids present, ascending.
+    pub fn neuron_ids(&self) -> Vec<u32> {
+        let mut ids: Vec<u32> = self.nodes.iter().map(|n| n.neuron).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
     /// Appends another forest, renumbering its parents; returns the offset of its nodes.
     pub fn append(&mut self, other: &Forest) -> u32 {
         let off = self.nodes.len() as u32;
@@ -272,6 +344,8 @@ pub struct GrowthOutcome {
     pub carrier_node: Vec<Option<u32>>,
     /// Candidates rejected by the constraints.
     pub rejected: u64,
+    /// Points connected by the `reach_all_carrier_points` pass, ignoring the constraints.
+    pub relaxed: u64,
     /// Largest number of queue entries held at once (memory measure).
     pub peak_queue: usize,
 }
@@ -279,6 +353,7 @@ pub struct GrowthOutcome {
 const SENTINEL: u32 = 1 << 31;
 
 /// A queue entry: a real candidate (parent, point) or a sentinel (parent, level | SENTINEL).
+/// 16 bytes; the lexicographic mode keeps one heap per rank instead of a rank field.
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     cost: f64,
@@ -315,15 +390,45 @@ impl Ord for Entry {
     }
 }
 
-#[derive(Default)]
 struct Queues {
+    /// NEUWON's primary queue (all candidates unless lexicographic).
     q: BinaryHeap<Entry>,
+    /// NEUWON's deferred branches (two-queue extend-first).
     qb: BinaryHeap<Entry>,
+    /// Lexicographic extend-first: heap k holds candidates whose parent had k children when
+    /// they were queued; the lowest non-empty heap is served first.
+    ranked: Vec<BinaryHeap<Entry>>,
+    lex: bool,
 }
 
 impl Queues {
+    fn new(lex: bool) -> Self {
+        Queues {
+            q: BinaryHeap::new(),
+            qb: BinaryHeap::new(),
+            ranked: Vec::new(),
+            lex,
+        }
+    }
+
     fn len(&self) -> usize {
-        self.q.len() + self.qb.len()
+        self.q.len() + self.qb.len() + self.ranked.iter().map(BinaryHeap::len).sum::<usize>()
+    }
+
+    fn push_ranked(&mut self, e: Entry, rank: u32) {
+        let r = rank as usize;
+        if self.ranked.len() <= r {
+            self.ranked.resize_with(r + 1, BinaryHeap::new);
+        }
+        self.ranked[r].push(e);
+    }
+
+    /// Least entry of the lowest non-empty rank, with its rank.
+    fn pop_ranked(&mut self) -> Option<(Entry, u32)> {
+        self.ranked
+            .iter_mut()
+            .enumerate()
+            .find_map(|(r, h)| h.pop().map(|e| (e, r as u32)))
     }
 }
 
@@ -338,6 +443,33 @@ struct Grower<'a> {
     d_max: f64,
     outcome: GrowthOutcome,
     scratch: Vec<(u32, f64)>,
+    /// Candidate stream of every node (empty for nodes that never grew candidates).
+    streams: Vec<Stream>,
+    /// The streams' sorted candidate points, one range per expanded shell.
+    pool: Vec<u32>,
+    /// Nodes that grow candidates (the roots and every new carrier node).
+    growers: Vec<u32>,
+}
+
+const DONE: u32 = u32::MAX;
+
+/// A node's candidates: `pool[pos..end]` sorted by (cost, point), then the shell
+/// `next_level` (DONE: none) whose sentinel key is `sentinel_cost`.
+#[derive(Debug, Clone, Copy)]
+struct Stream {
+    pos: u64,
+    end: u64,
+    next_level: u32,
+    sentinel_cost: f64,
+}
+
+impl Stream {
+    const EMPTY: Stream = Stream {
+        pos: 0,
+        end: 0,
+        next_level: DONE,
+        sentinel_cost: 0.0,
+    };
 }
 
 impl Grower<'_> {
@@ -364,7 +496,8 @@ impl Grower<'_> {
         s.sqrt()
     }
 
-    /// Enqueues the free points of shell `level` around node `p` and the next sentinel.
+    /// Sorts the free points of shell `level` around node `p` into p's candidate stream
+    /// (by cost, then point index) and queues the stream's head.
     fn expand(&mut self, p: u32, level: u32, qs: &mut Queues) {
         let node = self.forest.nodes[p as usize];
         let r_lo = if level == 0 {
@@ -376,32 +509,86 @@ impl Grower<'_> {
         let mut found = std::mem::take(&mut self.scratch);
         found.clear();
         self.tree.shell(&node.coords, r_lo, r_hi, &mut found);
-        for &(x, d) in &found {
-            if self.allowed(&node, &self.carriers[x as usize]) {
-                qs.q.push(Entry {
-                    cost: self.params.cost(d, node.path_len),
-                    parent: p,
-                    point: x,
-                });
-            }
-        }
+        let mut cands: Vec<(f64, u32)> = found
+            .iter()
+            .filter(|&&(x, _)| self.allowed(&node, &self.carriers[x as usize]))
+            .map(|&(x, d)| (self.params.cost(d, node.path_len), x))
+            .collect();
         self.scratch = found;
-        if r_hi < self.d_max && r_hi < self.far(&node.coords) && level < 60 {
-            qs.q.push(Entry {
-                cost: self.params.cost(r_hi, node.path_len),
+        cands.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let more = r_hi < self.d_max && r_hi < self.far(&node.coords) && level < 60;
+        let start = self.pool.len() as u64;
+        self.pool.extend(cands.iter().map(|c| c.1));
+        let st = &mut self.streams[p as usize];
+        st.pos = start;
+        st.end = self.pool.len() as u64;
+        st.next_level = if more { level + 1 } else { DONE };
+        st.sentinel_cost = self.params.cost(r_hi, node.path_len);
+        self.refill(p, qs);
+    }
+
+    /// Queues the head of p's stream: its first free candidate, else the sentinel of its next
+    /// shell, else nothing. The queue is the one p's candidates belong to now.
+    fn refill(&mut self, p: u32, qs: &mut Queues) {
+        let node = self.forest.nodes[p as usize];
+        let st = self.streams[p as usize];
+        let mut pos = st.pos;
+        while pos < st.end && !self.tree.is_free(self.pool[pos as usize]) {
+            pos += 1;
+        }
+        self.streams[p as usize].pos = pos;
+        let e = if pos < st.end {
+            let x = self.pool[pos as usize];
+            let d = dist(&node.coords, &self.carriers[x as usize]);
+            Entry {
+                cost: self.params.cost(d, node.path_len),
                 parent: p,
-                point: SENTINEL | (level + 1),
-            });
+                point: x,
+            }
+        } else if st.next_level != DONE {
+            Entry {
+                cost: st.sentinel_cost,
+                parent: p,
+                point: SENTINEL | st.next_level,
+            }
+        } else {
+            return;
+        };
+        let rank = node.n_children;
+        if qs.lex {
+            qs.push_ranked(e, rank);
+        } else if self.params.extend_before_bifurcate && rank > 0 {
+            qs.qb.push(e);
+        } else {
+            qs.q.push(e);
         }
         self.outcome.peak_queue = self.outcome.peak_queue.max(qs.len());
+    }
+
+    /// Moves p's stream past its head.
+    fn advance(&mut self, p: u32) {
+        self.streams[p as usize].pos += 1;
+    }
+
+    fn lexicographic(&self) -> bool {
+        self.params.extend_before_bifurcate
+            && self.params.extend_first == ExtendFirst::Lexicographic
     }
 
     fn constraints_ok(&self, p: u32, x: &Vec3) -> bool {
         let prm = self.params;
         let node = &self.forest.nodes[p as usize];
         let d = dist(&node.coords, x);
-        if prm.only_bifurcate && node.parent.is_some() && node.n_children >= 2 {
-            return false;
+        if node.parent.is_some() {
+            let most = match (prm.only_bifurcate, prm.maximum_branches) {
+                (true, Some(m)) => m.saturating_add(1).min(2),
+                (true, None) => 2,
+                (false, Some(m)) => m.saturating_add(1),
+                (false, None) => u32::MAX,
+            };
+            if node.n_children >= most {
+                return false;
+            }
         }
         let (max_d, max_a) = if node.n_children == 0 {
             (prm.extension_distance, prm.extension_angle)
@@ -420,40 +607,88 @@ impl Grower<'_> {
     /// Pops candidates until one is accepted (true) or the queues run dry (false).
     fn step(&mut self, qs: &mut Queues) -> bool {
         loop {
-            let e = if let Some(e) = qs.q.pop() {
-                if e.is_sentinel() {
-                    self.expand(e.parent, e.point & !SENTINEL, qs);
-                    continue;
+            let (e, rank, deferred) = if qs.lex {
+                match qs.pop_ranked() {
+                    Some((e, r)) => (e, r, false),
+                    None => return false,
                 }
-                if !self.tree.is_free(e.point) {
-                    continue;
-                }
-                if self.params.extend_before_bifurcate
-                    && self.forest.nodes[e.parent as usize].n_children > 0
-                {
-                    qs.qb.push(e);
-                    continue;
-                }
-                e
+            } else if let Some(e) = qs.q.pop() {
+                (e, 0, false)
             } else if let Some(e) = qs.qb.pop() {
-                if !self.tree.is_free(e.point) {
-                    continue;
-                }
-                e
+                (e, 0, true)
             } else {
                 return false;
             };
+            let p = e.parent;
+            let children = self.forest.nodes[p as usize].n_children;
+            if qs.lex && rank != children {
+                // the parent gained a child since this was queued: queue it again
+                qs.push_ranked(e, children);
+                continue;
+            }
+            if e.is_sentinel() {
+                self.expand(p, e.point & !SENTINEL, qs);
+                continue;
+            }
+            if !self.tree.is_free(e.point) {
+                self.advance(p);
+                self.refill(p, qs);
+                continue;
+            }
+            if !qs.lex && !deferred && self.params.extend_before_bifurcate && children > 0 {
+                qs.qb.push(e);
+                continue;
+            }
             let x = self.carriers[e.point as usize];
-            if !self.constraints_ok(e.parent, &x) {
+            self.advance(p);
+            if !self.constraints_ok(p, &x) {
                 self.outcome.rejected += 1;
+                self.refill(p, qs);
                 continue;
             }
             self.tree.take(e.point);
-            let n = self.attach(e.parent, x);
+            let n = self.attach(p, x);
             self.outcome.carrier_node[e.point as usize] = Some(n);
+            self.streams.resize(self.forest.nodes.len(), Stream::EMPTY);
+            self.refill(p, qs);
+            self.growers.push(n);
             self.expand(n, 0, qs);
             return true;
         }
+    }
+
+    /// The `reach_all_carrier_points` pass: the least-cost (node, free point) pair over the
+    /// nodes that grow candidates, ignoring the constraints (None: no free point is allowed).
+    fn best_relaxation(&self) -> Option<(u32, u32)> {
+        let mut best: Option<(f64, u32, u32)> = None;
+        for &p in &self.growers {
+            let node = self.forest.nodes[p as usize];
+            let keep = |x: u32| self.allowed(&node, &self.carriers[x as usize]);
+            if let Some((x, d)) = self.tree.nearest_free(&node.coords, &keep) {
+                let c = self.params.cost(d, node.path_len);
+                let better = match best {
+                    None => true,
+                    Some((bc, bp, bx)) => {
+                        c.total_cmp(&bc).then(p.cmp(&bp)).then(x.cmp(&bx)) == Ordering::Less
+                    }
+                };
+                if better {
+                    best = Some((c, p, x));
+                }
+            }
+        }
+        best.map(|(_, p, x)| (p, x))
+    }
+
+    /// Connects x to p ignoring the constraints and queues the new node's candidates.
+    fn connect_relaxed(&mut self, p: u32, x: u32, qs: &mut Queues) {
+        self.tree.take(x);
+        let n = self.attach(p, self.carriers[x as usize]);
+        self.outcome.carrier_node[x as usize] = Some(n);
+        self.outcome.relaxed += 1;
+        self.streams.resize(self.forest.nodes.len(), Stream::EMPTY);
+        self.growers.push(n);
+        self.expand(n, 0, qs);
     }
 
     /// Adds the edge p → x (split into equal pieces when longer than the maximum segment
@@ -461,6 +696,10 @@ impl Grower<'_> {
     fn attach(&mut self, p: u32, x: Vec3) -> u32 {
         let parent = self.forest.nodes[p as usize];
         let d = dist(&parent.coords, &x);
+        let base = match (self.params.path_origin, parent.parent) {
+            (PathOrigin::Surface, None) => parent.path_len - 0.5 * parent.diameter,
+            _ => parent.path_len,
+        };
         let lmax = self.params.maximum_segment_length;
         let pieces = if self.params.subdivide == SubdivideMode::Split && d > lmax {
             ((d / lmax).ceil() as u64).clamp(1, 1 << 20) as u32
@@ -485,7 +724,7 @@ impl Grower<'_> {
                 parent: Some(prev),
                 neuron: parent.neuron,
                 diameter: self.seg.diameter,
-                path_len: parent.path_len + f * d,
+                path_len: (base + f * d).max(0.0),
                 n_children: 0,
                 kind: self.seg.kind,
                 is_carrier: k == pieces,
@@ -534,6 +773,10 @@ pub fn grow(
             )));
         }
     }
+    // each root's candidate stream is queued once
+    let mut roots: Vec<u32> = roots.to_vec();
+    roots.sort_unstable();
+    roots.dedup();
     let tree = KdTree::new(carriers);
     // initial ring radius: 1.5 mean carrier spacings over the points' bounding box
     let r0 = match tree.bounds() {
@@ -558,41 +801,70 @@ pub fn grow(
         outcome: GrowthOutcome {
             carrier_node: vec![None; carriers.len()],
             rejected: 0,
+            relaxed: 0,
             peak_queue: 0,
         },
         scratch: Vec::new(),
+        streams: Vec::new(),
+        pool: Vec::new(),
+        growers: roots.clone(),
     };
+    g.streams.resize(g.forest.nodes.len(), Stream::EMPTY);
+    let lex = g.lexicographic();
     match params.competition {
         Competition::GlobalMin => {
-            let mut qs = Queues::default();
-            for &r in roots {
+            let mut qs = Queues::new(lex);
+            for &r in &roots {
                 g.expand(r, 0, &mut qs);
             }
-            while g.tree.free_count() > 0 && g.step(&mut qs) {}
+            loop {
+                while g.tree.free_count() > 0 && g.step(&mut qs) {}
+                if !params.reach_all_carrier_points || g.tree.free_count() == 0 {
+                    break;
+                }
+                let Some((p, x)) = g.best_relaxation() else {
+                    break;
+                };
+                g.connect_relaxed(p, x, &mut qs);
+            }
         }
         Competition::RoundRobin => {
             // one queue per neuron, neurons in order of first appearance among the roots
             let mut order: Vec<u32> = Vec::new();
             let mut qss: Vec<Queues> = Vec::new();
-            for &r in roots {
+            for &r in &roots {
                 let nid = g.forest.nodes[r as usize].neuron;
                 let k = match order.iter().position(|&n| n == nid) {
                     Some(k) => k,
                     None => {
                         order.push(nid);
-                        qss.push(Queues::default());
+                        qss.push(Queues::new(lex));
                         order.len() - 1
                     }
                 };
                 g.expand(r, 0, &mut qss[k]);
             }
             let mut active = vec![true; qss.len()];
-            while active.iter().any(|&a| a) && g.tree.free_count() > 0 {
-                for (k, qs) in qss.iter_mut().enumerate() {
-                    if active[k] && !g.step(qs) {
-                        active[k] = false;
+            loop {
+                while active.iter().any(|&a| a) && g.tree.free_count() > 0 {
+                    for (k, qs) in qss.iter_mut().enumerate() {
+                        if active[k] && !g.step(qs) {
+                            active[k] = false;
+                        }
                     }
                 }
+                if !params.reach_all_carrier_points || g.tree.free_count() == 0 {
+                    break;
+                }
+                let Some((p, x)) = g.best_relaxation() else {
+                    break;
+                };
+                let nid = g.forest.nodes[p as usize].neuron;
+                let Some(k) = order.iter().position(|&n| n == nid) else {
+                    break;
+                };
+                g.connect_relaxed(p, x, &mut qss[k]);
+                active[k] = true;
             }
         }
     }

@@ -148,6 +148,75 @@ impl KdTree {
     }
 }
 
+impl KdTree {
+    /// The free point nearest to `c` among those `keep` accepts: (original index, distance µm),
+    /// ties broken by the smaller index.
+    #[allow(clippy::needless_range_loop)] // three axes of several arrays
+    pub(crate) fn nearest_free(&self, c: &Vec3, keep: &dyn Fn(u32) -> bool) -> Option<(u32, f64)> {
+        let mut best: Option<(u32, f64)> = None;
+        let mut stack = vec![0u32];
+        if self.nodes.is_empty() {
+            return None;
+        }
+        while let Some(k) = stack.pop() {
+            let node = &self.nodes[k as usize];
+            if node.free == 0 {
+                continue;
+            }
+            let mut dmin2 = 0.0;
+            for a in 0..3 {
+                let g = (node.lo[a] - c[a]).max(c[a] - node.hi[a]).max(0.0);
+                dmin2 += g * g;
+            }
+            if let Some((_, bd)) = best {
+                if dmin2 > bd * bd * (1.0 + 1e-12) {
+                    continue;
+                }
+            }
+            if node.left == NONE {
+                for s in node.start as usize..node.end as usize {
+                    if !self.free[s] || !keep(self.idx[s]) {
+                        continue;
+                    }
+                    let p = &self.pts[s];
+                    let d = ((p[0] - c[0]).powi(2) + (p[1] - c[1]).powi(2) + (p[2] - c[2]).powi(2))
+                        .sqrt();
+                    let i = self.idx[s];
+                    let better = match best {
+                        None => true,
+                        Some((bi, bd)) => d < bd || (d == bd && i < bi),
+                    };
+                    if better {
+                        best = Some((i, d));
+                    }
+                }
+            } else {
+                // visit the nearer child first (pushed last)
+                let (l, r) = (
+                    &self.nodes[node.left as usize],
+                    &self.nodes[node.right as usize],
+                );
+                let dist2 = |n: &KdNode| {
+                    (0..3)
+                        .map(|a| {
+                            let g = (n.lo[a] - c[a]).max(c[a] - n.hi[a]).max(0.0);
+                            g * g
+                        })
+                        .sum::<f64>()
+                };
+                if dist2(l) <= dist2(r) {
+                    stack.push(node.right);
+                    stack.push(node.left);
+                } else {
+                    stack.push(node.left);
+                    stack.push(node.right);
+                }
+            }
+        }
+        best
+    }
+}
+
 fn build(
     points: &[Vec3],
     idx: &mut [u32],
@@ -212,6 +281,15 @@ mod tests {
         assert_eq!(t.free_count(), 500 - 167);
         for q in 0..20 {
             let c = [rng.gen::<f64>(), rng.gen::<f64>(), rng.gen::<f64>()];
+            let dist = |i: u32| {
+                let p = pts[i as usize];
+                ((p[0] - c[0]).powi(2) + (p[1] - c[1]).powi(2) + (p[2] - c[2]).powi(2)).sqrt()
+            };
+            let even = |i: u32| i.is_multiple_of(2);
+            let want = (0..500u32)
+                .filter(|&i| i % 3 != 0 && even(i))
+                .min_by(|&a, &b| dist(a).total_cmp(&dist(b)).then(a.cmp(&b)));
+            assert_eq!(t.nearest_free(&c, &even).map(|x| x.0), want);
             let (lo, hi) = (0.05 * q as f64 - 0.2, 0.1 + 0.05 * q as f64);
             let mut got = Vec::new();
             t.shell(&c, lo, hi, &mut got);

@@ -58,8 +58,8 @@ pub use error::{MorphoError, Result, SwcErrorKind};
 pub use export::{forest_to_samples, forest_to_swc, ExportOptions};
 pub use geometry::Point3;
 pub use grow::{
-    grow, Competition, CostForm, Forest, GrowNode, GrowthOutcome, GrowthParams, NeuronRegion,
-    SegmentSpec, SubdivideMode,
+    grow, Competition, CostForm, ExtendFirst, Forest, GrowNode, GrowthOutcome, GrowthParams,
+    NeuronRegion, PathOrigin, SegmentSpec, SubdivideMode,
 };
 pub use morphology::{Attachment, Morphology, SampleType, Section, SectionId};
 pub use program::{

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use toml::{Spanned, Value};
 
 use crate::error::{MorphoError, Result};
-use crate::grow::{Competition, CostForm, GrowthParams, SubdivideMode};
+use crate::grow::{Competition, CostForm, ExtendFirst, GrowthParams, PathOrigin, SubdivideMode};
 use crate::program::{
     GrowthInstruction, GrowthProgram, NeuronType, SomaDiameter, SomaInstruction, SomaPlacement,
 };
@@ -80,6 +80,10 @@ struct StepSpec {
     bifurcation_distance: Option<f64>,
     extend_before_bifurcate: Option<bool>,
     only_bifurcate: Option<bool>,
+    maximum_branches: Option<u32>,
+    extend_first: Option<String>,
+    path_origin: Option<String>,
+    reach_all_carrier_points: Option<bool>,
     maximum_segment_length: Option<f64>,
     subdivide: Option<String>,
     competition: Option<String>,
@@ -104,6 +108,10 @@ impl StepSpec {
             bifurcation_distance: self.bifurcation_distance.or(d.bifurcation_distance),
             extend_before_bifurcate: self.extend_before_bifurcate.or(d.extend_before_bifurcate),
             only_bifurcate: self.only_bifurcate.or(d.only_bifurcate),
+            maximum_branches: self.maximum_branches.or(d.maximum_branches),
+            extend_first: self.extend_first.or(d.extend_first),
+            path_origin: self.path_origin.or(d.path_origin),
+            reach_all_carrier_points: self.reach_all_carrier_points.or(d.reach_all_carrier_points),
             maximum_segment_length: self.maximum_segment_length.or(d.maximum_segment_length),
             subdivide: self.subdivide.or(d.subdivide),
             competition: self.competition.or(d.competition),
@@ -530,6 +538,36 @@ fn step_instruction(
     }
     if let Some(v) = s.only_bifurcate {
         p.only_bifurcate = v;
+    }
+    p.maximum_branches = s.maximum_branches;
+    if let Some(v) = s.reach_all_carrier_points {
+        p.reach_all_carrier_points = v;
+    }
+    if let Some(v) = &s.extend_first {
+        p.extend_first = match v.as_str() {
+            "two_queue" => ExtendFirst::TwoQueue,
+            "lexicographic" => ExtendFirst::Lexicographic,
+            o => {
+                return ctx.err(
+                    span,
+                    &format!("{at}.extend_first"),
+                    format!("{o:?}: expected \"two_queue\" or \"lexicographic\""),
+                )
+            }
+        };
+    }
+    if let Some(v) = &s.path_origin {
+        p.path_origin = match v.as_str() {
+            "centre" | "center" => PathOrigin::Centre,
+            "surface" => PathOrigin::Surface,
+            o => {
+                return ctx.err(
+                    span,
+                    &format!("{at}.path_origin"),
+                    format!("{o:?}: expected \"centre\" or \"surface\""),
+                )
+            }
+        };
     }
     if let Some(v) = s.maximum_segment_length {
         p.maximum_segment_length = v;

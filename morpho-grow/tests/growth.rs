@@ -10,8 +10,8 @@ mod common;
 use common::naive::{naive_grow, NaiveNode, NaiveParams};
 use morpho_grow::region::{sample_points, Region, Vec3};
 use morpho_grow::{
-    grow, Competition, CostForm, Forest, GrowthOutcome, GrowthParams, NeuronRegion, SegmentSpec,
-    SubdivideMode,
+    grow, Competition, CostForm, ExtendFirst, Forest, GrowthOutcome, GrowthParams, NeuronRegion,
+    PathOrigin, SegmentSpec, SubdivideMode,
 };
 use proptest::prelude::*;
 use rand::SeedableRng;
@@ -229,6 +229,9 @@ fn to_naive(p: &GrowthParams) -> NaiveParams {
         bif_dist: p.bifurcation_distance,
         extend_first: p.extend_before_bifurcate,
         only_bifurcate: p.only_bifurcate,
+        lexicographic: p.extend_first == ExtendFirst::Lexicographic,
+        maximum_branches: p.maximum_branches,
+        reach_all: p.reach_all_carrier_points,
     }
 }
 
@@ -303,7 +306,31 @@ fn lazy_ring_expansion_gives_the_trees_of_the_quadratic_algorithm() {
     ];
     for p in &cases {
         assert_same_as_naive(&[[0.0; 3]], &pts, p, None);
+        if p.extend_before_bifurcate {
+            let lex = GrowthParams {
+                extend_first: ExtendFirst::Lexicographic,
+                ..*p
+            };
+            assert_same_as_naive(&[[0.0; 3]], &pts, &lex, None);
+        }
     }
+    let branches = GrowthParams {
+        maximum_branches: Some(2),
+        bifurcation_angle: 1.5,
+        ..bf(0.3)
+    };
+    assert_same_as_naive(&[[0.0; 3]], &pts, &branches, None);
+    // reach_all_carrier_points: the relaxation pass picks the same pairs as brute force
+    let relaxed = GrowthParams {
+        reach_all_carrier_points: true,
+        extension_angle: 0.5,
+        bifurcation_angle: 0.5,
+        extension_distance: 30.0,
+        bifurcation_distance: 30.0,
+        ..bf(0.5)
+    };
+    let few = &pts[..200];
+    assert_same_as_naive(&[[0.0; 3]], few, &relaxed, None);
     // two competing roots
     let roots = [[-80.0, 0.0, 0.0], [80.0, 10.0, 0.0]];
     assert_same_as_naive(&roots, &pts, &bf(0.5), None);
@@ -361,15 +388,19 @@ fn violations(f: &Forest, p: &GrowthParams) -> usize {
             }
         }
     }
-    if p.only_bifurcate {
-        let c = children(f);
-        bad += f
-            .nodes
-            .iter()
-            .zip(&c)
-            .filter(|(n, &k)| n.parent.is_some() && k > 2)
-            .count();
-    }
+    let most = match (p.only_bifurcate, p.maximum_branches) {
+        (true, Some(m)) => (m + 1).min(2),
+        (true, None) => 2,
+        (false, Some(m)) => m + 1,
+        (false, None) => u32::MAX,
+    };
+    let c = children(f);
+    bad += f
+        .nodes
+        .iter()
+        .zip(&c)
+        .filter(|(n, &k)| n.parent.is_some() && k > most)
+        .count();
     bad
 }
 
@@ -387,6 +418,8 @@ proptest! {
         ebb in any::<bool>(),
         b in 0.0f64..2.0,
         seed in 0u64..1000,
+        mb in proptest::option::of(0u32..4),
+        lexi in any::<bool>(),
     ) {
         let pts = sphere_points(400, R, seed);
         let p = GrowthParams {
@@ -397,6 +430,8 @@ proptest! {
             bifurcation_distance: bd,
             only_bifurcate: only,
             extend_before_bifurcate: ebb,
+            maximum_branches: mb,
+            extend_first: if lexi { ExtendFirst::Lexicographic } else { ExtendFirst::TwoQueue },
             ..GrowthParams::default()
         };
         let (f, o) = grow_one(&pts, &p);
@@ -414,7 +449,13 @@ proptest! {
             let xp = pts[x];
             for n in &f.nodes {
                 let d = d3(&n.coords, &xp);
-                let full = only && n.parent.is_some() && n.n_children >= 2;
+                let cap = match (only, mb) {
+                    (true, Some(m)) => (m + 1).min(2),
+                    (true, None) => 2,
+                    (false, Some(m)) => m + 1,
+                    (false, None) => u32::MAX,
+                };
+                let full = n.parent.is_some() && n.n_children >= cap;
                 let angle_ok = match n.parent {
                     None => true,
                     Some(g) => morpho_grow::grow::turn_angle(&f.nodes[g as usize].coords, &n.coords, &xp) <= ea,
@@ -423,6 +464,84 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn maximum_branches_and_lexicographic_order_shape_the_tree() {
+    let pts = sphere_points(800, R, 21);
+    let most = |f: &Forest| {
+        f.nodes
+            .iter()
+            .filter(|n| n.parent.is_some())
+            .map(|n| n.n_children)
+            .max()
+            .unwrap()
+    };
+    let (free, _) = grow_one(&pts, &bf(0.5));
+    assert!(most(&free) > 3);
+    for m in [0u32, 1, 2] {
+        let p = GrowthParams {
+            maximum_branches: Some(m),
+            ..bf(0.5)
+        };
+        let (f, _) = grow_one(&pts, &p);
+        assert!(most(&f) <= m + 1, "m = {m}: {}", most(&f));
+    }
+    // lexicographic extend-first: with bf = 0 the extension-first trees differ from the free
+    // tree and are at least as long (branching is deferred)
+    let lex = GrowthParams {
+        extend_before_bifurcate: true,
+        extend_first: ExtendFirst::Lexicographic,
+        ..bf(0.0)
+    };
+    let (l, _) = grow_one(&pts, &lex);
+    let (mst, _) = grow_one(&pts, &bf(0.0));
+    assert!(l.total_length_um() > mst.total_length_um());
+}
+
+#[test]
+fn surface_path_origin_starts_path_lengths_on_the_soma_surface() {
+    let pts = sphere_points(300, R, 23);
+    let p = GrowthParams {
+        path_origin: PathOrigin::Surface,
+        ..bf(0.5)
+    };
+    let (f, _) = grow_one(&pts, &p); // soma diameter 10 µm
+    for n in &f.nodes {
+        if n.parent == Some(0) {
+            let d = d3(&n.coords, &[0.0; 3]);
+            assert!((n.path_len - (d - 5.0).max(0.0)).abs() < 1e-12);
+        } else if let Some(q) = n.parent {
+            let q = &f.nodes[q as usize];
+            assert!((n.path_len - q.path_len - d3(&n.coords, &q.coords)).abs() < 1e-9);
+        }
+    }
+}
+
+#[test]
+fn reach_all_carrier_points_connects_every_point() {
+    let pts = sphere_points(1000, R, 29);
+    let strict = GrowthParams {
+        extension_angle: 0.4,
+        bifurcation_angle: 0.4,
+        extension_distance: 25.0,
+        bifurcation_distance: 25.0,
+        only_bifurcate: true,
+        ..bf(0.5)
+    };
+    let (_, o) = grow_one(&pts, &strict);
+    let left = o.carrier_node.iter().filter(|n| n.is_none()).count();
+    assert!(left > 0, "the constraints should leave points out");
+    let all = GrowthParams {
+        reach_all_carrier_points: true,
+        ..strict
+    };
+    let (f, o) = grow_one(&pts, &all);
+    assert!(o.carrier_node.iter().all(Option::is_some));
+    assert_eq!(f.nodes.len(), 1 + pts.len());
+    assert!(o.relaxed > 0 && (o.relaxed as usize) <= left);
+    // only the relaxed edges may break the limits
+    assert!(violations(&f, &strict) <= 3 * o.relaxed as usize);
 }
 
 #[test]

@@ -332,6 +332,8 @@ struct Piece {
     depth: f64,
     width: u32,
     probe: usize,
+    /// Soma pieces are drawn as a disc of this radius, px.
+    disc: Option<i32>,
 }
 
 /// The camera looks down the helix axis (−z) from 700 µm in front of the soma, turned
@@ -479,7 +481,7 @@ fn render_gif(
     let bar = 28i32; // colour bar and clock at the bottom
                      // project every section's polyline, split into the pieces of its probes
                      // (projected ends, depth µm, diameter µm, probe)
-    type Raw = ((f64, f64), (f64, f64), f64, f64, usize);
+    type Raw = ((f64, f64), (f64, f64), f64, f64, usize, bool);
     let mut raw: Vec<Raw> = Vec::new();
     for (si, s) in morph.sections().iter().enumerate() {
         let (first, m) = pieces_of[si];
@@ -497,7 +499,15 @@ fn render_gif(
             } else {
                 0.5 * (p.diam + q.diam)
             };
-            raw.push(((a.0, a.1), (b.0, b.1), 0.5 * (a.2 + b.2), diam, first + k));
+            let soma = s.kind() == SampleType::Soma;
+            raw.push((
+                (a.0, a.1),
+                (b.0, b.1),
+                0.5 * (a.2 + b.2),
+                diam,
+                first + k,
+                soma,
+            ));
         }
     }
     let (mut lo, mut hi) = (
@@ -535,6 +545,7 @@ fn render_gif(
             depth: r.2,
             width: ((r.3 * scale * 0.8).round() as u32).clamp(1, 12),
             probe: r.4,
+            disc: r.5.then(|| ((0.5 * r.3 * scale).round() as i32).max(3)),
         })
         .collect();
     pieces.sort_by(|a, b| b.depth.total_cmp(&a.depth)); // far first
@@ -597,8 +608,15 @@ fn draw_frame(
         } else {
             RGBColor(128, 128, 128)
         };
-        root.draw(&PathElement::new(vec![p.a, p.b], c.stroke_width(p.width)))
-            .map_err(|x| e(&x))?;
+        match p.disc {
+            Some(r) => root.draw(&Circle::new(
+                ((p.a.0 + p.b.0) / 2, (p.a.1 + p.b.1) / 2),
+                r,
+                c.filled(),
+            )),
+            None => root.draw(&PathElement::new(vec![p.a, p.b], c.stroke_width(p.width))),
+        }
+        .map_err(|x| e(&x))?;
     }
     // colour bar from −70 to +55 mV, and the clock
     let y0 = h as i32 - bar + 6;

@@ -51,6 +51,25 @@ fn grow_writes_an_swc_that_depends_only_on_the_seed() {
     )
     .unwrap();
     assert_eq!(m.soma_forms.len(), 2);
+
+    // --per-neuron: one file per neuron, each a single tree, together the same samples
+    let o = neuwon()
+        .arg("grow")
+        .arg(example())
+        .arg("--out")
+        .arg(d.join("p.swc"))
+        .args(["--seed", "3", "--per-neuron"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let lines = |t: &str| t.lines().filter(|l| !l.starts_with('#')).count();
+    let mut total = 0;
+    for k in 0..2 {
+        let t = std::fs::read_to_string(d.join(format!("p_{k}.swc"))).unwrap();
+        morpho_grow::swc::parse_swc(&t, "p.swc", morpho_grow::swc::SwcOptions::default()).unwrap();
+        total += lines(&t);
+    }
+    assert_eq!(total, lines(&a));
 }
 
 #[test]

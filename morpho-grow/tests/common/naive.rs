@@ -21,6 +21,12 @@ pub struct NaiveParams {
     pub bif_dist: f64,
     pub extend_first: bool,
     pub only_bifurcate: bool,
+    /// Lexicographic extend-first (key: parent's children, then cost) instead of two queues.
+    pub lexicographic: bool,
+    /// At most m + 1 children per non-root node.
+    pub maximum_branches: Option<u32>,
+    /// When the queues are dry, connect the least-cost (node, point) pair ignoring the limits.
+    pub reach_all: bool,
 }
 
 impl Default for NaiveParams {
@@ -34,6 +40,9 @@ impl Default for NaiveParams {
             bif_dist: f64::INFINITY,
             extend_first: false,
             only_bifurcate: false,
+            lexicographic: false,
+            maximum_branches: None,
+            reach_all: false,
         }
     }
 }
@@ -49,7 +58,7 @@ pub struct NaiveNode {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Key(f64, usize, usize);
+struct Key(u32, f64, usize, usize);
 impl Eq for Key {}
 impl PartialOrd for Key {
     fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
@@ -59,9 +68,10 @@ impl PartialOrd for Key {
 impl Ord for Key {
     fn cmp(&self, o: &Self) -> std::cmp::Ordering {
         self.0
-            .total_cmp(&o.0)
-            .then(self.1.cmp(&o.1))
+            .cmp(&o.0)
+            .then(self.1.total_cmp(&o.1))
             .then(self.2.cmp(&o.2))
+            .then(self.3.cmp(&o.3))
     }
 }
 
@@ -82,9 +92,11 @@ pub fn naive_grow(
     let mut parent_of = vec![None; pts.len()];
     let mut q: BinaryHeap<Reverse<Key>> = BinaryHeap::new();
     let mut qb: BinaryHeap<Reverse<Key>> = BinaryHeap::new();
+    let lex = p.extend_first && p.lexicographic;
     let push =
         |q: &mut BinaryHeap<Reverse<Key>>, nodes: &Vec<NaiveNode>, n: usize, free: &[bool]| {
             let node = nodes[n];
+            let rank = if lex { node.children } else { 0 };
             for (x, pt) in pts.iter().enumerate() {
                 if !free[x] {
                     continue;
@@ -104,7 +116,7 @@ pub fn naive_grow(
                 } else {
                     d + p.bf * (node.path + d)
                 };
-                q.push(Reverse(Key(c, n, x)));
+                q.push(Reverse(Key(rank, c, n, x)));
             }
         };
     for n in 0..nodes.len() {
@@ -112,27 +124,83 @@ pub fn naive_grow(
     }
     loop {
         let k = if let Some(Reverse(k)) = q.pop() {
-            if !free[k.2] {
+            if !free[k.3] {
                 continue;
             }
-            if p.extend_first && nodes[k.1].children > 0 {
+            if lex && k.0 != nodes[k.2].children {
+                q.push(Reverse(Key(nodes[k.2].children, k.1, k.2, k.3)));
+                continue;
+            }
+            if !lex && p.extend_first && nodes[k.2].children > 0 {
                 qb.push(Reverse(k));
                 continue;
             }
             k
         } else if let Some(Reverse(k)) = qb.pop() {
-            if !free[k.2] {
+            if !free[k.3] {
                 continue;
             }
             k
+        } else if p.reach_all {
+            // brute force over every node (not the split points: none here) and free point
+            let mut best: Option<(f64, usize, usize)> = None;
+            for (n, node) in nodes.iter().enumerate() {
+                for (x, pt) in pts.iter().enumerate() {
+                    if !free[x] {
+                        continue;
+                    }
+                    if let Some((r, somas)) = region {
+                        let s = somas[node.neuron];
+                        if !r.contains(&[pt[0] - s[0], pt[1] - s[1], pt[2] - s[2]]) {
+                            continue;
+                        }
+                    }
+                    let d = d3(&node.at, pt);
+                    let c = if p.trees_cost {
+                        d + p.bf * node.path
+                    } else {
+                        d + p.bf * (node.path + d)
+                    };
+                    let better = match best {
+                        None => true,
+                        Some((bc, bn, bx)) => {
+                            c.total_cmp(&bc).then(n.cmp(&bn)).then(x.cmp(&bx)).is_lt()
+                        }
+                    };
+                    if better {
+                        best = Some((c, n, x));
+                    }
+                }
+            }
+            let Some((_, pn, x)) = best else { break };
+            let par = nodes[pn];
+            let d = d3(&par.at, &pts[x]);
+            free[x] = false;
+            parent_of[x] = Some(pn);
+            nodes[pn].children += 1;
+            nodes.push(NaiveNode {
+                at: pts[x],
+                parent: Some(pn),
+                neuron: par.neuron,
+                path: par.path + d,
+                children: 0,
+            });
+            let n = nodes.len() - 1;
+            push(&mut q, nodes, n, &free);
+            continue;
         } else {
             break;
         };
-        let (pn, x) = (k.1, k.2);
+        let (pn, x) = (k.2, k.3);
         let par = nodes[pn];
         let d = d3(&par.at, &pts[x]);
         if p.only_bifurcate && par.parent.is_some() && par.children >= 2 {
             continue;
+        }
+        if let Some(m) = p.maximum_branches {
+            if par.parent.is_some() && par.children > m {
+                continue;
+            }
         }
         let (lim_d, lim_a) = if par.children == 0 {
             (p.ext_dist, p.ext_angle)

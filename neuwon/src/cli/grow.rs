@@ -24,6 +24,9 @@ pub struct GrowArgs {
     /// Start segments that leave a soma at its centre instead of on its surface.
     #[arg(long)]
     no_soma_surface_node: bool,
+    /// Also write one file per neuron, `<out stem>_<k>.swc` beside `--out`.
+    #[arg(long)]
+    per_neuron: bool,
 }
 
 /// Runs the command.
@@ -45,16 +48,25 @@ pub fn run(args: &GrowArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let secs = t0.elapsed().as_secs_f64();
-    let text = forest_to_swc(
-        &grown.forest,
-        ExportOptions {
-            soma_surface_node: !args.no_soma_surface_node,
-        },
-    );
+    let opts = ExportOptions {
+        soma_surface_node: !args.no_soma_surface_node,
+    };
+    let text = forest_to_swc(&grown.forest, opts);
     if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     std::fs::write(&args.out, text).with_context(|| format!("writing {}", args.out.display()))?;
+    if args.per_neuron {
+        let stem = args
+            .out
+            .file_stem()
+            .map_or_else(|| "cell".into(), |s| s.to_string_lossy().into_owned());
+        for k in grown.forest.neuron_ids() {
+            let path = args.out.with_file_name(format!("{stem}_{k}.swc"));
+            std::fs::write(&path, forest_to_swc(&grown.forest.neuron(k), opts))
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
     let sampled: usize = grown.steps.iter().map(|s| s.sampled).sum();
     let connected: usize = grown.steps.iter().map(|s| s.connected).sum();
     println!(

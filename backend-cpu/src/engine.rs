@@ -253,14 +253,20 @@ impl PhaseTimes {
 }
 
 /// A stopwatch that costs nothing when profiling is off.
-struct Lap(Option<std::time::Instant>);
+pub(crate) struct Lap(Option<std::time::Instant>);
 
 impl Lap {
-    fn start(on: bool) -> Lap {
+    pub(crate) fn start(on: bool) -> Lap {
         Lap(on.then(std::time::Instant::now))
     }
+    /// Restarts (when on).
+    pub(crate) fn restart(&mut self) {
+        if self.0.is_some() {
+            self.0 = Some(std::time::Instant::now());
+        }
+    }
     /// Adds the time since the last lap to `slot` (when on) and restarts.
-    fn lap(&mut self, slot: Option<&mut u64>) {
+    pub(crate) fn lap(&mut self, slot: Option<&mut u64>) {
         if let (Some(t0), Some(slot)) = (self.0, slot) {
             let now = std::time::Instant::now();
             *slot += (now - t0).as_nanos() as u64;
@@ -636,9 +642,8 @@ impl Engine {
         lap.lap(self.profile.as_mut().map(|p| &mut p.events_ns));
         if self.fast_enabled {
             if let Some(fast) = self.fast.as_mut() {
-                fast.step(t, dt, &mut self.v, &mut self.placed)?;
-                // Currents, solve and states are one fused pass: booked as `solve`.
-                lap.lap(self.profile.as_mut().map(|p| &mut p.solve_ns));
+                fast.step(t, dt, &mut self.v, &mut self.placed, self.profile.as_mut())?;
+                lap.restart();
                 self.detect(t, dt);
                 lap.lap(self.profile.as_mut().map(|p| &mut p.detect_ns));
                 self.t = t + dt;

@@ -38,7 +38,7 @@ use std::sync::OnceLock;
 
 use nmodl::Mechanism;
 
-use crate::engine::{Cable, Method, Placed, Probe, Settings};
+use crate::engine::{Cable, Lap, Method, PhaseTimes, Placed, Probe, Settings};
 use crate::error::{Error, Result};
 use crate::exec::{Compiled, Instances};
 use crate::ions::IonPools;
@@ -446,7 +446,9 @@ impl FastPath {
         dt: f64,
         v: &mut [f64],
         placed: &mut [Placed],
+        mut prof: Option<&mut PhaseTimes>,
     ) -> Result<()> {
+        let mut lap = Lap::start(prof.is_some());
         if !self.loaded {
             self.load(v, placed)?;
         }
@@ -505,6 +507,7 @@ impl FastPath {
             }
             self.rhs[node as usize] += i_at;
         }
+        lap.lap(prof.as_deref_mut().map(|p| &mut p.currents_ns));
         // 2. Elimination, leaves to roots (positions in order); d becomes 1/d once final.
         let (parent, a) = (&self.parent[..n], &self.a[..n]);
         let (d, rhs) = (&mut self.d[..n], &mut self.rhs[..n]);
@@ -534,6 +537,7 @@ impl FastPath {
             vsum += vn;
             vq[i] = vn;
         }
+        lap.lap(prof.as_deref_mut().map(|p| &mut p.solve_ns));
         // 4. hh's states with the new v, chunk by chunk (the rates scratch stays in L1).
         if let Some(h) = self.hh.as_mut() {
             let mut lo = 0;
@@ -543,12 +547,14 @@ impl FastPath {
                 lo = hi;
             }
         }
-        // 5. v back in the engine's order.
+        lap.lap(prof.as_deref_mut().map(|p| &mut p.states_ns));
+        // 5. v back in the engine's order (booked with the solve).
         for (x, &i) in vq.iter().zip(&self.node_of) {
             if let Some(y) = v.get_mut(i as usize) {
                 *y = *x;
             }
         }
+        lap.lap(prof.map(|p| &mut p.solve_ns));
         if !vsum.is_finite() {
             return Err(Error::Cable(integrate::Error::NonFinite {
                 what: "v after the cable solve",

@@ -84,6 +84,11 @@ fn opt(x: Option<u64>) -> String {
     x.map_or("null".into(), |v| v.to_string())
 }
 
+/// Seconds to ns per compartment per step.
+fn per_comp_step(s: f64, ncomp: usize, steps: usize) -> f64 {
+    s / (ncomp as f64 * steps.max(1) as f64) * 1e9
+}
+
 fn run(a: &Args) -> Result<String, Error> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(a.threads)
@@ -124,23 +129,41 @@ fn run(a: &Args) -> Result<String, Error> {
         let (t1, c1) = (Instant::now(), process_cpu_s());
         pool.install(|| tree.network.run(a.tstop, |_| {}))?;
         let (wall, c2) = (t1.elapsed().as_secs_f64(), process_cpu_s());
+        let cpu = c1.zip(c2).map(|(x, y)| y - x);
         if a.profile {
+            // Phase times are wall clock inside the step (what the engine can measure
+            // cheaply); on a loaded machine they include waiting, so their shares are also
+            // given, and the shares times the CPU figure.
             let p = tree.network.phase_times();
-            let per = |ns: u64| ns as f64 / (ncomp as f64 * steps as f64);
-            let parts: Vec<String> = p
-                .named()
-                .iter()
-                .map(|(name, ns)| format!("\"{name}\":{:.3}", per(*ns)))
-                .collect();
+            let named = p.named();
+            let total: u64 = named.iter().map(|(_, ns)| ns).sum();
+            let cpu_per = per_comp_step(cpu.unwrap_or(f64::NAN), ncomp, steps);
+            let mut wall = Vec::new();
+            let mut share = Vec::new();
+            let mut est = Vec::new();
+            for (name, ns) in named {
+                let f = ns as f64 / total.max(1) as f64;
+                wall.push(format!(
+                    "\"{name}\":{:.3}",
+                    ns as f64 / (ncomp as f64 * steps as f64)
+                ));
+                share.push(format!("\"{name}\":{f:.4}"));
+                est.push(format!("\"{name}\":{:.3}", f * cpu_per));
+            }
             fields.push((
-                "profile_ns_per_comp_step".into(),
-                format!("{{{}}}", parts.join(",")),
+                "profile_wall_ns_per_comp_step".into(),
+                format!("{{{}}}", wall.join(",")),
+            ));
+            fields.push(("profile_share".into(), format!("{{{}}}", share.join(","))));
+            fields.push((
+                "profile_cpu_ns_per_comp_step".into(),
+                format!("{{{}}}", est.join(",")),
             ));
         }
         let sp = root_spikes_cell0(&tree);
-        (build_s, wall, c1.zip(c2).map(|(x, y)| y - x), sp.len(), sp)
+        (build_s, wall, cpu, sp.len(), sp)
     };
-    let per = |s: f64| s / (ncomp as f64 * steps as f64) * 1e9;
+    let per = |s: f64| per_comp_step(s, ncomp, steps);
     let peak = peak_rss_kib();
     let mut out = vec![
         (

@@ -14,7 +14,7 @@ use integrate::{CableTree, Hines, Scheme};
 
 use crate::error::{Error, Result};
 use crate::exec::{Compiled, Env, EventSink, Instances};
-use crate::fast::FastPath;
+use crate::fast::{FastCable, FastPath};
 use crate::ions::IonPools;
 
 /// The compartments: a forest in parent-before-child order (as
@@ -180,7 +180,8 @@ pub(crate) struct Placed {
 
 /// A running simulation.
 pub struct Engine {
-    hines: Hines,
+    /// The generic path's cable solver; built on first use when the fast path runs.
+    hines: Option<Hines>,
     area: Vec<f64>,
     diam: Vec<f64>,
     v: Vec<f64>,
@@ -308,6 +309,26 @@ impl Engine {
         probes: Vec<Probe>,
         settings: Settings,
     ) -> Result<Engine> {
+        Self::new_block_owned(
+            block,
+            cable.clone(),
+            placements,
+            detectors,
+            probes,
+            settings,
+        )
+    }
+
+    /// Like [`Engine::new_block`], taking the cable: the engine keeps what it needs of it and
+    /// frees the rest before the mechanisms are built (a lower peak memory for large models).
+    pub fn new_block_owned(
+        block: usize,
+        cable: Cable,
+        placements: Vec<Placement>,
+        detectors: Vec<Detector>,
+        probes: Vec<Probe>,
+        settings: Settings,
+    ) -> Result<Engine> {
         match settings.method {
             Method::BackwardEuler | Method::CrankNicolson => {}
             Method::Exact => {
@@ -324,18 +345,30 @@ impl Engine {
             )));
         }
         let n = cable.parent.len();
-        let tree = CableTree::new(
-            &cable.parent,
-            &cable.capacitance_nf,
-            &cable.axial_us,
-            &cable.area_um2,
-        )?;
+        let tree =
+            |c: &Cable| CableTree::new(&c.parent, &c.capacitance_nf, &c.axial_us, &c.area_um2);
+        // Checks the cable now; the solver itself is built below, only if needed.
+        drop(tree(&cable)?);
         if cable.diam_um.len() != n {
             return Err(Error::Shape {
                 what: "diam_um",
                 expected: n,
                 got: cable.diam_um.len(),
             });
+        }
+        // The fast path's copy of the cable, in its own order; with it, the rest of the
+        // cable can go now (the generic solver, if needed, is rebuilt from that copy).
+        let fast_cable = FastCable::new(&cable);
+        let Cable {
+            parent,
+            capacitance_nf,
+            axial_us,
+            area_um2,
+            diam_um,
+        } = cable;
+        let mut rest = Some((parent, capacitance_nf, axial_us));
+        if fast_cable.is_some() {
+            rest = None;
         }
         let mut ions = IonPools::new(n);
         let mut placed = Vec::with_capacity(placements.len());
@@ -410,14 +443,15 @@ impl Engine {
         }
         let v = vec![settings.v_init_mv; n];
         let mut e = Engine {
-            hines: Hines::new(&tree),
-            area: cable.area_um2.clone(),
-            diam: cable.diam_um.clone(),
+            hines: None,
+            area: area_um2,
+            diam: diam_um,
             last_v: detectors.iter().map(|d| v[d.node]).collect(),
             v,
-            g: vec![0.0; n],
-            j: vec![0.0; n],
-            i: vec![0.0; n],
+            // The generic path's sums, allocated by its first step (the fast path has its own).
+            g: Vec::new(),
+            j: Vec::new(),
+            i: Vec::new(),
             placed,
             ions,
             queue: BinaryHeap::new(),
@@ -435,7 +469,28 @@ impl Engine {
             fast: None,
         };
         e.initialise()?;
-        e.fast = FastPath::new(cable, &e.placed, &e.ions, &e.probes, &e.settings);
+        let (cable, fast) = match fast_cable {
+            Some(fc) => {
+                match FastPath::new(fc, &e.area, &e.placed, &e.ions, &e.probes, &e.settings) {
+                    Ok(f) => (None, Some(f)),
+                    Err(fc) => (Some(fc.cable(&e.area, &e.diam)), None),
+                }
+            }
+            None => (
+                rest.map(|(parent, capacitance_nf, axial_us)| Cable {
+                    parent,
+                    capacitance_nf,
+                    axial_us,
+                    area_um2: e.area.clone(),
+                    diam_um: e.diam.clone(),
+                }),
+                None,
+            ),
+        };
+        e.fast = fast;
+        if let Some(cable) = cable {
+            e.hines = Some(Hines::new(&tree(&cable)?));
+        }
         Ok(e)
     }
 
@@ -652,8 +707,11 @@ impl Engine {
         }
         // 2. Currents at v_n and t + dt/2, linearised: I(v) ≈ i + g·(v − v_n).
         self.ions.reset_currents();
-        self.i.iter_mut().for_each(|x| *x = 0.0);
-        self.g.iter_mut().for_each(|x| *x = 0.0);
+        let n = self.v.len();
+        for buf in [&mut self.i, &mut self.g, &mut self.j] {
+            buf.clear();
+            buf.resize(n, 0.0);
+        }
         {
             let env = Env {
                 t: t + dt / 2.0,
@@ -687,7 +745,23 @@ impl Engine {
         // Crank–Nicolson as NEURON's `secondorder = 2`: v at t + dt from the half backward-Euler
         // step and extrapolation; the states then advance with the new v, as for backward Euler
         // (reproduces NEURON's so2 hh_soma run to its printed precision).
-        self.hines.step(scheme, dt, &mut self.v, &self.g, &self.j)?;
+        if self.hines.is_none() {
+            // After fast steps: the solver from the fast path's copy of the cable.
+            let cable = self
+                .fast
+                .as_ref()
+                .map(|f| f.cable(&self.area, &self.diam))
+                .ok_or_else(|| Error::Engine("no cable solver".into()))?;
+            self.hines = Some(Hines::new(&CableTree::new(
+                &cable.parent,
+                &cable.capacitance_nf,
+                &cable.axial_us,
+                &cable.area_um2,
+            )?));
+        }
+        if let Some(h) = self.hines.as_mut() {
+            h.step(scheme, dt, &mut self.v, &self.g, &self.j)?;
+        }
         lap.lap(self.profile.as_mut().map(|p| &mut p.solve_ns));
         // 4. States with v_{n+1}, ions, watches.
         let env = Env {

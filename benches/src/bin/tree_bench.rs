@@ -3,8 +3,8 @@
 //! `bench_tree.py`), printed as one JSON line.
 //!
 //! SIZE: `N1e3`, `N1e4`, `N1e5`, `100x1e3` (or `DEPTH:NSEG:NCELLS`). `--threads` sets the
-//! rayon pool (default 1); `--blocks` the number of engine blocks of whole cells (default 2 ×
-//! threads, at most one per cell); `--floor` times the fused raw-array floor instead of the
+//! rayon pool (default 1); `--blocks` the number of engine blocks of whole cells (default: one per
+//! thread, at most one per cell); `--floor` times the fused raw-array floor instead of the
 //! engine; `--profile` adds the per-phase breakdown (`profile_ns_per_comp_step`);
 //! `--reference` runs the engine's generic (interpreter) path; `--exact-rates` turns `hh`'s
 //! TABLE off. Only the integration is timed (wall and process CPU time), as in the peers.
@@ -98,7 +98,7 @@ fn run(a: &Args) -> Result<String, Error> {
     let steps = (a.tstop / DT_MS).round() as usize;
     let ncomp = a.size.compartments();
     let rss0 = rss_kib();
-    let blocks = a.blocks.unwrap_or(2 * a.threads).clamp(1, ncells);
+    let blocks = a.blocks.unwrap_or(a.threads).clamp(1, ncells);
     let t0 = Instant::now();
     let mut fields: Vec<(String, String)> = Vec::new();
     let (build_s, wall, cpu, spikes, first_spikes) = if a.floor {
@@ -121,6 +121,7 @@ fn run(a: &Args) -> Result<String, Error> {
         tree.network.set_fast_path(!a.reference)?;
         tree.network.set_profiling(a.profile);
         fields.push(("matrix_nodes".into(), tree.matrix_nodes.to_string()));
+        fields.push(("rss_after_build_kib".into(), opt(rss_kib())));
         fields.push((
             "fast_path".into(),
             tree.network.fast_path_active().to_string(),

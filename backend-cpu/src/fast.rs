@@ -25,10 +25,11 @@
 //! **When.** The path is taken only where it holds, checked once when the engine is built
 //! ([`FastPath::new`] returns `None` otherwise and the engine runs the generic path): every
 //! placement is the shipped `hh` (with its TABLE), `pas` or `IClamp` (compared by their lowered
-//! IR), at most one `hh` and one `pas` placement, on ascending compartments, with uniform
-//! parameters, density placements before point processes; no ion concentration or reversal
-//! potential written by anyone; probes read only what the fast path keeps up to date (`v`,
-//! `hh`'s `m h n` and parameters, `pas`'s parameters, every `IClamp` variable). Not maintained:
+//! IR), exactly one `hh` placement and at most one `pas` placement, on ascending compartments,
+//! with uniform parameters, density placements before point processes; no ion concentration
+//! or reversal potential written by anyone; probes read only what the fast path keeps up to
+//! date (`v`, `hh`'s `m h n` and parameters, `pas`'s parameters, every `IClamp` variable).
+//! Not maintained:
 //! the ion pools' summed currents (nothing reads them in such a model), `hh`'s assigned
 //! variables (`gna`, `ina`, `minf`, …) and [`crate::Instances::i`]/[`crate::Instances::g`].
 //! `hh`'s states live in the fast path's dense arrays while it runs; switching to the generic
@@ -390,6 +391,9 @@ impl FastPath {
         if stim.at.iter().any(|s| s.2 as usize >= n) {
             return None;
         }
+        // Without hh there is little to gain, and the generic path's answers stay bit for bit
+        // (a user's copy of `pas` gives exactly the shipped one's, as `neuwon`'s tests expect).
+        hh.as_ref()?;
         let (node_of, pos_of) = (&fc.node_of, &fc.pos_of);
         if let Some(h) = hh.as_mut() {
             h.scale = node_of.iter().map(|&i| h.scale[i as usize]).collect();

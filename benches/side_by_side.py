@@ -87,7 +87,7 @@ def summarise(runs, baseline, out):
         "compartments (Σ nseg) × steps; medians over the repetitions (min–max). Ratios are "
         "per repetition (same rep, interleaved), then the median. Memory: (peak RSS − baseline) / compartments.",
         "",
-        "| size | sim | threads | reps | CPU ns/comp/step | wall ns/comp/step | Arbor-1t CPU / this CPU | NEURON CPU / this CPU | this CPU / floor-1t CPU | 1t CPU throughput ratio (t1 CPU time / this wall) | KiB / compartment | spikes |",
+        "| size | sim | threads | reps | CPU ns/comp/step | wall ns/comp/step | Arbor-1t CPU / this CPU | NEURON CPU / this CPU | this CPU / floor-1t CPU | speed-up vs own 1 thread (wall 1t / wall this) | KiB / compartment | spikes |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for label in SIZES:
@@ -126,7 +126,7 @@ def summarise(runs, baseline, out):
                     if k in d and (k[0], 1) in d:
                         xs.append(d[(k[0], 1)]["run_s"] / d[k]["run_s"])
                 thr = med(xs)
-            base = baseline.get("neuron" if k[0] == "neuron" else "arbor" if k[0] == "arbor" else "neuwon", 0)
+            base = baseline.get(k[0], 0)
             kib = med([(r["max_rss_kb"] - base) / r["ncomp"] for r in mine if r.get("max_rss_kb")])
             spikes = sorted({r.get("root_spikes_cell0", r.get("spikes")) for r in mine} - {None})
             lines.append(
@@ -155,8 +155,9 @@ def main():
     baseline = {
         "neuron": med([run_one([py, BENCH_TREE, "baseline_neuron"])["max_rss_kb"] for _ in range(3)]),
         "arbor": med([run_one([py, BENCH_TREE, "baseline_arbor"])["max_rss_kb"] for _ in range(3)]),
-        # neuwon: the same binary on a one-compartment tree (depth 0, nseg 1) for 1 step.
+        # neuwon, floor: the same binary on a one-section tree (depth 0, nseg 1) for 1 step.
         "neuwon": med([run_one([TREE_BENCH, "0:1:1", "--tstop", "0.025"])["max_rss_kb"] for _ in range(3)]),
+        "floor": med([run_one([TREE_BENCH, "0:1:1", "--tstop", "0.025", "--floor"])["max_rss_kb"] for _ in range(3)]),
     }
     runs = []
     raw = open(os.path.join(a.out, "raw.jsonl"), "a")

@@ -16,7 +16,7 @@ use integrate::{CableTree, Hines, Scheme};
 
 use crate::error::{Error, Result};
 use crate::exec::{Compiled, Env, EventSink, Instances};
-use crate::fast::FastPath;
+use crate::fast::{FastCable, FastPath};
 use crate::ions::IonPools;
 
 /// The compartments: a forest in parent-before-child order (as
@@ -200,7 +200,8 @@ pub(crate) struct Placed {
 
 /// A running simulation.
 pub struct Engine {
-    hines: Hines,
+    /// The generic path's cable solver; built on first use when the fast path runs.
+    hines: Option<Hines>,
     area: Vec<f64>,
     diam: Vec<f64>,
     v: Vec<f64>,
@@ -289,14 +290,20 @@ impl PhaseTimes {
 }
 
 /// A stopwatch that costs nothing when profiling is off.
-struct Lap(Option<std::time::Instant>);
+pub(crate) struct Lap(Option<std::time::Instant>);
 
 impl Lap {
-    fn start(on: bool) -> Lap {
+    pub(crate) fn start(on: bool) -> Lap {
         Lap(on.then(std::time::Instant::now))
     }
+    /// Restarts (when on).
+    pub(crate) fn restart(&mut self) {
+        if self.0.is_some() {
+            self.0 = Some(std::time::Instant::now());
+        }
+    }
     /// Adds the time since the last lap to `slot` (when on) and restarts.
-    fn lap(&mut self, slot: Option<&mut u64>) {
+    pub(crate) fn lap(&mut self, slot: Option<&mut u64>) {
         if let (Some(t0), Some(slot)) = (self.0, slot) {
             let now = std::time::Instant::now();
             *slot += (now - t0).as_nanos() as u64;
@@ -338,6 +345,26 @@ impl Engine {
         probes: Vec<Probe>,
         settings: Settings,
     ) -> Result<Engine> {
+        Self::new_block_owned(
+            block,
+            cable.clone(),
+            placements,
+            detectors,
+            probes,
+            settings,
+        )
+    }
+
+    /// Like [`Engine::new_block`], taking the cable: the engine keeps what it needs of it and
+    /// frees the rest before the mechanisms are built (a lower peak memory for large models).
+    pub fn new_block_owned(
+        block: usize,
+        cable: Cable,
+        placements: Vec<Placement>,
+        detectors: Vec<Detector>,
+        probes: Vec<Probe>,
+        settings: Settings,
+    ) -> Result<Engine> {
         if !(settings.dt_ms > 0.0 && settings.dt_ms.is_finite()) {
             return Err(Error::Engine(format!(
                 "dt must be a positive number of ms, got {}",
@@ -345,18 +372,38 @@ impl Engine {
             )));
         }
         let n = cable.parent.len();
-        let tree = CableTree::new(
-            &cable.parent,
-            &cable.capacitance_nf,
-            &cable.axial_us,
-            &cable.area_um2,
-        )?;
+        let tree =
+            |c: &Cable| CableTree::new(&c.parent, &c.capacitance_nf, &c.axial_us, &c.area_um2);
+        // Checks the cable now; the solver itself is built below, only if needed.
+        drop(tree(&cable)?);
         if cable.diam_um.len() != n {
             return Err(Error::Shape {
                 what: "diam_um",
                 expected: n,
                 got: cable.diam_um.len(),
             });
+        }
+        // The fast path's copy of the cable, in its own order; with it, the rest of the
+        // cable can go now (the generic solver, if needed, is rebuilt from that copy).
+        let exact = match settings.method {
+            Method::Exact => Some(exact::ExactState::new(&tree(&cable)?, settings.dt_ms)?),
+            _ => None,
+        };
+        let fast_cable = if exact.is_some() {
+            None
+        } else {
+            FastCable::new(&cable)
+        };
+        let Cable {
+            parent,
+            capacitance_nf,
+            axial_us,
+            area_um2,
+            diam_um,
+        } = cable;
+        let mut rest = Some((parent, capacitance_nf, axial_us));
+        if fast_cable.is_some() {
+            rest = None;
         }
         let mut ions = IonPools::new(n);
         let mut placed = Vec::with_capacity(placements.len());
@@ -437,16 +484,17 @@ impl Engine {
         }
         let v = vec![settings.v_init_mv; n];
         let mut e = Engine {
-            hines: Hines::new(&tree),
-            area: cable.area_um2.clone(),
-            diam: cable.diam_um.clone(),
+            hines: None,
+            area: area_um2,
+            diam: diam_um,
             last_v: detectors.iter().map(|d| v[d.node]).collect(),
             v,
-            g: vec![0.0; n],
-            j: vec![0.0; n],
-            i: vec![0.0; n],
-            ip: vec![0.0; n],
-            gp: vec![0.0; n],
+            // The generic path's sums, allocated by its first use (the fast path has its own).
+            g: Vec::new(),
+            j: Vec::new(),
+            i: Vec::new(),
+            ip: Vec::new(),
+            gp: Vec::new(),
             placed,
             ions,
             queue: BinaryHeap::new(),
@@ -464,10 +512,7 @@ impl Engine {
             output_targets: Vec::new(),
             netcons: HashMap::new(),
             streams: 0,
-            exact: match settings.method {
-                Method::Exact => Some(exact::ExactState::new(&tree, settings.dt_ms)?),
-                _ => None,
-            },
+            exact,
             profile: None,
             fast_enabled: true,
             fast: None,
@@ -475,8 +520,28 @@ impl Engine {
         e.initialise()?;
         if e.exact.is_some() {
             e.exact_initialise()?;
-        } else {
-            e.fast = FastPath::new(cable, &e.placed, &e.ions, &e.probes, &e.settings);
+        }
+        let (cable, fast) = match fast_cable {
+            Some(fc) => {
+                match FastPath::new(fc, &e.area, &e.placed, &e.ions, &e.probes, &e.settings) {
+                    Ok(f) => (None, Some(f)),
+                    Err(fc) => (Some(fc.cable(&e.area, &e.diam)), None),
+                }
+            }
+            None => (
+                rest.map(|(parent, capacitance_nf, axial_us)| Cable {
+                    parent,
+                    capacitance_nf,
+                    axial_us,
+                    area_um2: e.area.clone(),
+                    diam_um: e.diam.clone(),
+                }),
+                None,
+            ),
+        };
+        e.fast = fast;
+        if let Some(cable) = cable {
+            e.hines = Some(Hines::new(&tree(&cable)?));
         }
         Ok(e)
     }
@@ -802,8 +867,8 @@ impl Engine {
         lap.lap(self.profile.as_mut().map(|p| &mut p.events_ns));
         if let (true, Some(fast)) = (self.fast_enabled, self.fast.as_mut()) {
             // 2–4 fused (native kernels): booked as `solve`.
-            fast.step(t, dt, &mut self.v, &mut self.placed)?;
-            lap.lap(self.profile.as_mut().map(|p| &mut p.solve_ns));
+            fast.step(t, dt, &mut self.v, &mut self.placed, self.profile.as_mut())?;
+            lap.restart();
         } else if self.exact.is_some() {
             // 2–4. Exact propagator staggered with the mechanisms (submodule `exact`).
             self.exact_step(delivered)?;
@@ -811,6 +876,7 @@ impl Engine {
         } else {
             // 2. Currents at v_n and t + dt/2, linearised: I(v) ≈ i + g·(v − v_n).
             self.membrane_currents(t + dt / 2.0, None)?;
+            self.j.resize(self.v.len(), 0.0);
             for k in 0..self.v.len() {
                 self.j[k] = self.g[k] * self.v[k] - self.i[k];
             }
@@ -822,7 +888,23 @@ impl Engine {
                 Method::CrankNicolson => Scheme::CrankNicolson,
                 _ => Scheme::BackwardEuler,
             };
-            self.hines.step(scheme, dt, &mut self.v, &self.g, &self.j)?;
+            if self.hines.is_none() {
+                // After fast steps: the solver from the fast path's copy of the cable.
+                let cable = self
+                    .fast
+                    .as_ref()
+                    .map(|f| f.cable(&self.area, &self.diam))
+                    .ok_or_else(|| Error::Engine("no cable solver".into()))?;
+                self.hines = Some(Hines::new(&CableTree::new(
+                    &cable.parent,
+                    &cable.capacitance_nf,
+                    &cable.axial_us,
+                    &cable.area_um2,
+                )?));
+            }
+            if let Some(h) = self.hines.as_mut() {
+                h.step(scheme, dt, &mut self.v, &self.g, &self.j)?;
+            }
             lap.lap(self.profile.as_mut().map(|p| &mut p.solve_ns));
             // 4. States with v_{n+1}, ions, watches.
             self.advance_states(t + dt)?;
@@ -920,10 +1002,11 @@ impl Engine {
         if stateless != Some(true) {
             self.ions.reset_currents();
         }
-        self.i.iter_mut().for_each(|x| *x = 0.0);
-        self.g.iter_mut().for_each(|x| *x = 0.0);
-        self.ip.iter_mut().for_each(|x| *x = 0.0);
-        self.gp.iter_mut().for_each(|x| *x = 0.0);
+        let n = self.v.len();
+        for buf in [&mut self.i, &mut self.g, &mut self.ip, &mut self.gp] {
+            buf.clear();
+            buf.resize(n, 0.0);
+        }
         let env = Env {
             t: t_eval,
             dt: s.dt_ms,

@@ -25,10 +25,11 @@
 //! **When.** The path is taken only where it holds, checked once when the engine is built
 //! ([`FastPath::new`] returns `None` otherwise and the engine runs the generic path): every
 //! placement is the shipped `hh` (with its TABLE), `pas` or `IClamp` (compared by their lowered
-//! IR), at most one `hh` and one `pas` placement, on ascending compartments, with uniform
-//! parameters, density placements before point processes; no ion concentration or reversal
-//! potential written by anyone; probes read only what the fast path keeps up to date (`v`,
-//! `hh`'s `m h n` and parameters, `pas`'s parameters, every `IClamp` variable). Not maintained:
+//! IR), exactly one `hh` placement and at most one `pas` placement, on ascending compartments,
+//! with uniform parameters, density placements before point processes; no ion concentration
+//! or reversal potential written by anyone; probes read only what the fast path keeps up to
+//! date (`v`, `hh`'s `m h n` and parameters, `pas`'s parameters, every `IClamp` variable).
+//! Not maintained:
 //! the ion pools' summed currents (nothing reads them in such a model), `hh`'s assigned
 //! variables (`gna`, `ina`, `minf`, …) and [`crate::Instances::i`]/[`crate::Instances::g`].
 //! `hh`'s states live in the fast path's dense arrays while it runs; switching to the generic
@@ -38,7 +39,7 @@ use std::sync::OnceLock;
 
 use nmodl::Mechanism;
 
-use crate::engine::{Cable, Method, Placed, Probe, Settings};
+use crate::engine::{Cable, Lap, Method, PhaseTimes, Placed, Probe, Settings};
 use crate::error::{Error, Result};
 use crate::exec::{Compiled, Instances};
 use crate::ions::IonPools;
@@ -76,6 +77,7 @@ fn native_kind(c: &Compiled) -> Option<&'static str> {
 /// compartment (compartments without `hh` carry unused values and a zero area factor).
 struct Hh {
     placement: usize,
+    /// Position of each instance's compartment.
     nodes: Vec<u32>,
     /// Columns of m, h, n in the placement's instances.
     cols: [usize; 3],
@@ -104,7 +106,9 @@ struct Hh {
 
 /// `pas` on ascending compartments, its parameters uniform.
 struct Pas {
+    /// Positions, and area · 10⁻² of each.
     nodes: Vec<u32>,
+    scale: Vec<f64>,
     g: f64,
     e: f64,
 }
@@ -126,16 +130,13 @@ struct Stim {
 /// below is in that order ("position"); `v` is copied back to the engine's order after each
 /// step.
 pub(crate) struct FastPath {
-    /// Compartment at each position, and position of each compartment.
+    /// Compartment at each position.
     node_of: Vec<u32>,
-    pos_of: Vec<u32>,
     /// Position of the parent (always after its children), `NONE` for roots.
     parent: Vec<u32>,
     a: Vec<f64>,
     sa: Vec<f64>,
     cap: Vec<f64>,
-    /// area · 10⁻², density currents to nA.
-    scale: Vec<f64>,
     v: Vec<f64>,
     d: Vec<f64>,
     rhs: Vec<f64>,
@@ -146,6 +147,107 @@ pub(crate) struct FastPath {
     /// Whether the dense states and `v` hold the current values (else the instances' columns
     /// and the engine's `v` do).
     loaded: bool,
+}
+
+/// The cable part of the fast path, built before the mechanisms so the engine can drop its
+/// own copy of the cable early: compartments by height (see [`FastPath`]).
+pub(crate) struct FastCable {
+    node_of: Vec<u32>,
+    pos_of: Vec<u32>,
+    parent: Vec<u32>,
+    a: Vec<f64>,
+    sa: Vec<f64>,
+    cap: Vec<f64>,
+}
+
+impl FastCable {
+    /// The cable in height order, or `None` for a cable not in parent-first order.
+    pub(crate) fn new(cable: &Cable) -> Option<FastCable> {
+        let n = cable.parent.len();
+        if cable.axial_us.len() != n || cable.capacitance_nf.len() != n {
+            return None;
+        }
+        let mut sa = vec![0.0; n];
+        for (i, p) in cable.parent.iter().enumerate() {
+            match p {
+                Some(p) if *p < i => {
+                    sa[i] += cable.axial_us[i];
+                    sa[*p] += cable.axial_us[i];
+                }
+                Some(_) => return None,
+                None => {}
+            }
+        }
+        // Heights: children have larger indices, so one backward sweep.
+        let mut height = vec![0u32; n];
+        for i in (0..n).rev() {
+            if let Some(p) = cable.parent[i] {
+                height[p] = height[p].max(height[i] + 1);
+            }
+        }
+        let mut node_of: Vec<u32> = (0..u32::try_from(n).ok()?).collect();
+        node_of.sort_by_key(|&i| (height[i as usize], i));
+        drop(height);
+        let mut pos_of = vec![0u32; n];
+        for (q, &i) in node_of.iter().enumerate() {
+            pos_of[i as usize] = q as u32;
+        }
+        let perm = |x: &[f64]| -> Vec<f64> { node_of.iter().map(|&i| x[i as usize]).collect() };
+        let parent = node_of
+            .iter()
+            .map(|&i| cable.parent[i as usize].map_or(NONE, |p| pos_of[p]))
+            .collect();
+        Some(FastCable {
+            parent,
+            a: perm(&cable.axial_us),
+            sa: perm(&sa),
+            cap: perm(&cable.capacitance_nf),
+            node_of,
+            pos_of,
+        })
+    }
+
+    /// The cable in the engine's order (`area_um2` and `diam_um` are the engine's).
+    pub(crate) fn cable(&self, area_um2: &[f64], diam_um: &[f64]) -> Cable {
+        unpermute(
+            &self.node_of,
+            &self.parent,
+            &self.cap,
+            &self.a,
+            area_um2,
+            diam_um,
+        )
+    }
+}
+
+fn unpermute(
+    node_of: &[u32],
+    parent_q: &[u32],
+    cap_q: &[f64],
+    a_q: &[f64],
+    area_um2: &[f64],
+    diam_um: &[f64],
+) -> Cable {
+    let n = node_of.len();
+    let mut parent = vec![None; n];
+    let mut cap = vec![0.0; n];
+    let mut axial = vec![0.0; n];
+    for (q, &i) in node_of.iter().enumerate() {
+        let i = i as usize;
+        parent[i] = match parent_q[q] {
+            NONE => None,
+            p => Some(node_of[p as usize] as usize),
+        };
+        cap[i] = cap_q[q];
+        axial[i] = a_q[q];
+    }
+    Cable {
+        parent,
+        capacitance_nf: cap,
+        axial_us: axial,
+        area_um2: area_um2.to_vec(),
+        diam_um: diam_um.to_vec(),
+    }
 }
 
 /// The one value of column `col` of `inst`, if every instance has it.
@@ -163,12 +265,45 @@ fn ascending(nodes: &[usize]) -> Option<Vec<u32>> {
 impl FastPath {
     /// The fast path for this model, or `None` where it does not apply (see the module docs).
     pub(crate) fn new(
-        cable: &Cable,
+        fc: FastCable,
+        area_um2: &[f64],
         placed: &[Placed],
         ions: &IonPools,
         probes: &[Probe],
         settings: &Settings,
-    ) -> Option<FastPath> {
+    ) -> std::result::Result<FastPath, Box<FastCable>> {
+        match Self::plan(&fc, area_um2, placed, ions, probes, settings) {
+            Some((hh, pas, stim, cn)) => {
+                let n = fc.node_of.len();
+                Ok(FastPath {
+                    parent: fc.parent,
+                    a: fc.a,
+                    sa: fc.sa,
+                    cap: fc.cap,
+                    v: vec![0.0; n],
+                    d: vec![0.0; n],
+                    rhs: vec![0.0; n],
+                    node_of: fc.node_of,
+                    hh,
+                    pas,
+                    stim,
+                    cn,
+                    loaded: false,
+                })
+            }
+            None => Err(Box::new(fc)),
+        }
+    }
+
+    /// The native kernels for these placements (positions from `fc`), or `None`.
+    fn plan(
+        fc: &FastCable,
+        area_um2: &[f64],
+        placed: &[Placed],
+        ions: &IonPools,
+        probes: &[Probe],
+        settings: &Settings,
+    ) -> Option<(Option<Hh>, Option<Pas>, Stim, bool)> {
         let cn = match settings.method {
             Method::BackwardEuler => false,
             Method::CrankNicolson => true,
@@ -177,7 +312,10 @@ impl FastPath {
         if ions.pools().iter().any(|p| p.conc_written || p.e_written) {
             return None;
         }
-        let n = cable.parent.len();
+        let n = fc.node_of.len();
+        if area_um2.len() != n {
+            return None;
+        }
         let mut hh: Option<Hh> = None;
         let mut pas: Option<Pas> = None;
         let mut stim = Stim {
@@ -211,14 +349,19 @@ impl FastPath {
                     if hh.is_some() || seen_point || c.n_tables() != 1 {
                         return None;
                     }
-                    hh = Some(Self::hh(k, c, inst, ions, cable)?);
+                    hh = Some(Self::hh(k, c, inst, ions, area_um2)?);
                 }
                 "pas" => {
                     if pas.is_some() || seen_point {
                         return None;
                     }
+                    let nodes = ascending(inst.nodes())?;
                     pas = Some(Pas {
-                        nodes: ascending(inst.nodes())?,
+                        scale: nodes
+                            .iter()
+                            .map(|&k| area_um2.get(k as usize).map(|a| a * 1e-2))
+                            .collect::<Option<Vec<f64>>>()?,
+                        nodes,
                         g: uniform(inst, c.col_index("g"))?,
                         e: uniform(inst, c.col_index("e"))?,
                     });
@@ -248,37 +391,15 @@ impl FastPath {
         if stim.at.iter().any(|s| s.2 as usize >= n) {
             return None;
         }
-        let mut sa = vec![0.0; n];
-        for (i, p) in cable.parent.iter().enumerate() {
-            match p {
-                Some(p) if *p < i => {
-                    sa[i] += cable.axial_us[i];
-                    sa[*p] += cable.axial_us[i];
-                }
-                Some(_) => return None,
-                None => {}
-            }
-        }
-        // Heights: children have larger indices, so one backward sweep.
-        let mut height = vec![0u32; n];
-        for i in (0..n).rev() {
-            if let Some(p) = cable.parent[i] {
-                height[p] = height[p].max(height[i] + 1);
-            }
-        }
-        let mut node_of: Vec<u32> = (0..u32::try_from(n).ok()?).collect();
-        node_of.sort_by_key(|&i| (height[i as usize], i));
-        let mut pos_of = vec![0u32; n];
-        for (q, &i) in node_of.iter().enumerate() {
-            pos_of[i as usize] = q as u32;
-        }
-        let perm = |x: &[f64]| -> Vec<f64> { node_of.iter().map(|&i| x[i as usize]).collect() };
-        let parent = node_of
-            .iter()
-            .map(|&i| cable.parent[i as usize].map_or(NONE, |p| pos_of[p]))
-            .collect();
+        // Without hh there is little to gain, and the generic path's answers stay bit for bit
+        // (a user's copy of `pas` gives exactly the shipped one's, as `neuwon`'s tests expect).
+        hh.as_ref()?;
+        let (node_of, pos_of) = (&fc.node_of, &fc.pos_of);
         if let Some(h) = hh.as_mut() {
-            h.scale = perm(&h.scale);
+            h.scale = node_of.iter().map(|&i| h.scale[i as usize]).collect();
+            for k in &mut h.nodes {
+                *k = pos_of[*k as usize];
+            }
         }
         if let Some(p) = pas.as_mut() {
             for k in &mut p.nodes {
@@ -288,24 +409,7 @@ impl FastPath {
         for s in &mut stim.at {
             s.2 = pos_of[s.2 as usize];
         }
-        let area_scale: Vec<f64> = cable.area_um2.iter().map(|a| a * 1e-2).collect();
-        Some(FastPath {
-            parent,
-            a: perm(&cable.axial_us),
-            sa: perm(&sa),
-            cap: perm(&cable.capacitance_nf),
-            scale: perm(&area_scale),
-            v: vec![0.0; n],
-            d: vec![0.0; n],
-            rhs: vec![0.0; n],
-            node_of,
-            pos_of,
-            hh,
-            pas,
-            stim,
-            cn,
-            loaded: false,
-        })
+        Some((hh, pas, stim, cn))
     }
 
     fn hh(
@@ -313,9 +417,9 @@ impl FastPath {
         c: &Compiled,
         inst: &Instances,
         ions: &IonPools,
-        cable: &Cable,
+        area_um2: &[f64],
     ) -> Option<Hh> {
-        let n = cable.parent.len();
+        let n = area_um2.len();
         let nodes = ascending(inst.nodes())?;
         if nodes.last().is_some_and(|&k| k as usize >= n) {
             return None;
@@ -353,7 +457,7 @@ impl FastPath {
         };
         let mut scale = vec![0.0; n];
         for &k in &nodes {
-            scale[k as usize] = cable.area_um2[k as usize] * 1e-2;
+            scale[k as usize] = area_um2[k as usize] * 1e-2;
         }
         Some(Hh {
             placement,
@@ -393,7 +497,7 @@ impl FastPath {
             for (dense, col) in [&mut h.m, &mut h.h, &mut h.n].into_iter().zip(h.cols) {
                 let col = cols.get(col).ok_or_else(missing)?;
                 for (&node, x) in h.nodes.iter().zip(col) {
-                    dense[self.pos_of[node as usize] as usize] = *x;
+                    dense[node as usize] = *x;
                 }
             }
         }
@@ -414,12 +518,25 @@ impl FastPath {
             for (dense, col) in [&h.m, &h.h, &h.n].into_iter().zip(h.cols) {
                 let col = cols.get_mut(col).ok_or_else(missing)?;
                 for (&node, x) in h.nodes.iter().zip(col.iter_mut()) {
-                    *x = dense[self.pos_of[node as usize] as usize];
+                    *x = dense[node as usize];
                 }
             }
         }
         self.loaded = false;
         Ok(())
+    }
+
+    /// The cable in the engine's order, from the fast path's copy (for a generic solver built
+    /// after fast steps); `area_um2` and `diam_um` are the engine's.
+    pub(crate) fn cable(&self, area_um2: &[f64], diam_um: &[f64]) -> Cable {
+        unpermute(
+            &self.node_of,
+            &self.parent,
+            &self.cap,
+            &self.a,
+            area_um2,
+            diam_um,
+        )
     }
 
     /// The current value of `hh` state `name` of `instance` of `placement`, when the dense
@@ -429,7 +546,7 @@ impl FastPath {
             .hh
             .as_ref()
             .filter(|h| self.loaded && h.placement == placement)?;
-        let node = *self.pos_of.get(*h.nodes.get(instance)? as usize)? as usize;
+        let node = *h.nodes.get(instance)? as usize;
         match name {
             "m" => h.m.get(node).copied(),
             "h" => h.h.get(node).copied(),
@@ -446,7 +563,9 @@ impl FastPath {
         dt: f64,
         v: &mut [f64],
         placed: &mut [Placed],
+        mut prof: Option<&mut PhaseTimes>,
     ) -> Result<()> {
+        let mut lap = Lap::start(prof.is_some());
         if !self.loaded {
             self.load(v, placed)?;
         }
@@ -469,10 +588,9 @@ impl FastPath {
         );
         // pas and IClamps, on their compartments.
         if let Some(p) = &self.pas {
-            for &node in &p.nodes {
+            for (&node, &sc) in p.nodes.iter().zip(&p.scale) {
                 let k = node as usize;
                 let vi = vq[k];
-                let sc = self.scale[k];
                 let i0 = p.g * (vi - p.e);
                 let i1 = p.g * ((vi + DV) - p.e);
                 let (ii, g) = (i0 * sc, (i1 - i0) / DV * sc);
@@ -505,6 +623,7 @@ impl FastPath {
             }
             self.rhs[node as usize] += i_at;
         }
+        lap.lap(prof.as_deref_mut().map(|p| &mut p.currents_ns));
         // 2. Elimination, leaves to roots (positions in order); d becomes 1/d once final.
         let (parent, a) = (&self.parent[..n], &self.a[..n]);
         let (d, rhs) = (&mut self.d[..n], &mut self.rhs[..n]);
@@ -534,6 +653,7 @@ impl FastPath {
             vsum += vn;
             vq[i] = vn;
         }
+        lap.lap(prof.as_deref_mut().map(|p| &mut p.solve_ns));
         // 4. hh's states with the new v, chunk by chunk (the rates scratch stays in L1).
         if let Some(h) = self.hh.as_mut() {
             let mut lo = 0;
@@ -543,12 +663,14 @@ impl FastPath {
                 lo = hi;
             }
         }
-        // 5. v back in the engine's order.
+        lap.lap(prof.as_deref_mut().map(|p| &mut p.states_ns));
+        // 5. v back in the engine's order (booked with the solve).
         for (x, &i) in vq.iter().zip(&self.node_of) {
             if let Some(y) = v.get_mut(i as usize) {
                 *y = *x;
             }
         }
+        lap.lap(prof.map(|p| &mut p.solve_ns));
         if !vsum.is_finite() {
             return Err(Error::Cable(integrate::Error::NonFinite {
                 what: "v after the cable solve",

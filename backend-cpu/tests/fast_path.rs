@@ -166,6 +166,22 @@ fn fast_path_is_not_taken_where_it_would_change_answers() {
         elem: 0,
     });
     assert!(!engine(Method::BackwardEuler, None, p).fast_path_active());
+    // No hh: pas and IClamps alone stay on the generic path (bit for bit as before).
+    let pl: Vec<Placement> = placements(None).into_iter().skip(1).collect();
+    let e = Engine::new(
+        &cable(),
+        pl,
+        vec![],
+        vec![],
+        Settings {
+            dt_ms: 0.025,
+            celsius: 6.3,
+            v_init_mv: -65.0,
+            method: Method::BackwardEuler,
+        },
+    )
+    .unwrap();
+    assert!(!e.fast_path_active());
     // hh with exact rates (no TABLE).
     let mut pl = placements(None);
     pl[0].mechanism = library::compile("hh", CompileOptions { use_tables: false }).unwrap();

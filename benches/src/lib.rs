@@ -16,7 +16,7 @@
 //! | [`floor`] | the floor: HH (TABLE rates, cnexp, currents with the numeric dI/dv) and the Hines solve fused over raw arrays |
 //! | [`measure`] | process CPU time, peak and current RSS |
 //! | `tree_bench` (binary) | `cargo run --release -p benches --bin tree_bench -- SIZE [--threads N] [--profile] [--floor]`: one JSON line |
-//! | `side_by_side.sh` | interleaved runs of `tree_bench` and the peers' `bench_tree.py`, ratios per size |
+//! | `side_by_side.py` | interleaved runs of `tree_bench` and the peers' `bench_tree.py`, ratios per size, raw results and machine in `bench-results/<date>/tree/` (Python only there) |
 //!
 //! ```no_run
 //! use benches::tree::{build, root_spikes_cell0, Layout, Size};

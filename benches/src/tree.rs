@@ -212,9 +212,17 @@ pub fn build(size: Size, layout: Layout, probe_root: bool) -> Result<Tree, Error
         v_init_mv: V_INIT_MV,
         method: Method::BackwardEuler,
     };
+    // One block at a time, its cable dropped once its engine is built, and the geometry
+    // dropped before the last engine is built (a lower peak memory, which the benchmark
+    // reports).
+    let mut geo = Some(geo);
     let mut engines = Vec::with_capacity(blocks);
     let mut first_cell = 0;
     for b in 0..blocks {
+        let Some(g) = geo.as_ref() else {
+            break;
+        };
+        let root_mid = g.root_mid;
         let end = (b + 1) * ncells / blocks;
         let cells = end - first_cell;
         let n = per_cell * cells;
@@ -230,19 +238,19 @@ pub fn build(size: Size, layout: Layout, probe_root: bool) -> Result<Tree, Error
         let mut detectors = Vec::new();
         for c in 0..cells {
             let off = c * per_cell;
-            for (k, node) in geo.disc.nodes().iter().enumerate() {
+            for (k, node) in g.disc.nodes().iter().enumerate() {
                 cable.parent.push(node.parent.map(|p| p as usize + off));
                 cable.capacitance_nf.push(node.capacitance_nf());
                 cable.axial_us.push(node.g_axial_us());
                 cable.area_um2.push(node.area_um2);
-                cable.diam_um.push(geo.diam_um[k]);
+                cable.diam_um.push(g.diam_um[k]);
                 if matches!(node.kind, NodeKind::Centre(_)) {
                     hh_nodes.push(off + k);
                 }
             }
-            stim_nodes.push(off + geo.root_mid);
+            stim_nodes.push(off + root_mid);
             detectors.push(Detector {
-                node: off + geo.root_mid,
+                node: off + root_mid,
                 threshold_mv: THRESHOLD_MV,
                 targets: vec![],
             });
@@ -264,12 +272,15 @@ pub fn build(size: Size, layout: Layout, probe_root: bool) -> Result<Tree, Error
             },
         ];
         let probes = if probe_root && b == 0 {
-            vec![Probe::Voltage { node: geo.root_mid }]
+            vec![Probe::Voltage { node: root_mid }]
         } else {
             vec![]
         };
-        engines.push(Engine::new_block(
-            b, &cable, placements, detectors, probes, settings,
+        if b + 1 == blocks {
+            geo = None;
+        }
+        engines.push(Engine::new_block_owned(
+            b, cable, placements, detectors, probes, settings,
         )?);
         first_cell = end;
     }

@@ -3,8 +3,8 @@
 //! `bench_tree.py`), printed as one JSON line.
 //!
 //! SIZE: `N1e3`, `N1e4`, `N1e5`, `100x1e3` (or `DEPTH:NSEG:NCELLS`). `--threads` sets the
-//! rayon pool (default 1); `--blocks` the number of engine blocks of whole cells (default 2 ×
-//! threads, at most one per cell); `--floor` times the fused raw-array floor instead of the
+//! rayon pool (default 1); `--blocks` the number of engine blocks of whole cells (default: one per
+//! thread, at most one per cell); `--floor` times the fused raw-array floor instead of the
 //! engine; `--profile` adds the per-phase breakdown (`profile_ns_per_comp_step`);
 //! `--reference` runs the engine's generic (interpreter) path; `--exact-rates` turns `hh`'s
 //! TABLE off. Only the integration is timed (wall and process CPU time), as in the peers.
@@ -84,6 +84,11 @@ fn opt(x: Option<u64>) -> String {
     x.map_or("null".into(), |v| v.to_string())
 }
 
+/// Seconds to ns per compartment per step.
+fn per_comp_step(s: f64, ncomp: usize, steps: usize) -> f64 {
+    s / (ncomp as f64 * steps.max(1) as f64) * 1e9
+}
+
 fn run(a: &Args) -> Result<String, Error> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(a.threads)
@@ -93,7 +98,7 @@ fn run(a: &Args) -> Result<String, Error> {
     let steps = (a.tstop / DT_MS).round() as usize;
     let ncomp = a.size.compartments();
     let rss0 = rss_kib();
-    let blocks = a.blocks.unwrap_or(2 * a.threads).clamp(1, ncells);
+    let blocks = a.blocks.unwrap_or(a.threads).clamp(1, ncells);
     let t0 = Instant::now();
     let mut fields: Vec<(String, String)> = Vec::new();
     let (build_s, wall, cpu, spikes, first_spikes) = if a.floor {
@@ -116,6 +121,7 @@ fn run(a: &Args) -> Result<String, Error> {
         tree.network.set_fast_path(!a.reference)?;
         tree.network.set_profiling(a.profile);
         fields.push(("matrix_nodes".into(), tree.matrix_nodes.to_string()));
+        fields.push(("rss_after_build_kib".into(), opt(rss_kib())));
         fields.push((
             "fast_path".into(),
             tree.network.fast_path_active().to_string(),
@@ -124,23 +130,41 @@ fn run(a: &Args) -> Result<String, Error> {
         let (t1, c1) = (Instant::now(), process_cpu_s());
         pool.install(|| tree.network.run(a.tstop, |_| {}))?;
         let (wall, c2) = (t1.elapsed().as_secs_f64(), process_cpu_s());
+        let cpu = c1.zip(c2).map(|(x, y)| y - x);
         if a.profile {
+            // Phase times are wall clock inside the step (what the engine can measure
+            // cheaply); on a loaded machine they include waiting, so their shares are also
+            // given, and the shares times the CPU figure.
             let p = tree.network.phase_times();
-            let per = |ns: u64| ns as f64 / (ncomp as f64 * steps as f64);
-            let parts: Vec<String> = p
-                .named()
-                .iter()
-                .map(|(name, ns)| format!("\"{name}\":{:.3}", per(*ns)))
-                .collect();
+            let named = p.named();
+            let total: u64 = named.iter().map(|(_, ns)| ns).sum();
+            let cpu_per = per_comp_step(cpu.unwrap_or(f64::NAN), ncomp, steps);
+            let mut wall = Vec::new();
+            let mut share = Vec::new();
+            let mut est = Vec::new();
+            for (name, ns) in named {
+                let f = ns as f64 / total.max(1) as f64;
+                wall.push(format!(
+                    "\"{name}\":{:.3}",
+                    ns as f64 / (ncomp as f64 * steps as f64)
+                ));
+                share.push(format!("\"{name}\":{f:.4}"));
+                est.push(format!("\"{name}\":{:.3}", f * cpu_per));
+            }
             fields.push((
-                "profile_ns_per_comp_step".into(),
-                format!("{{{}}}", parts.join(",")),
+                "profile_wall_ns_per_comp_step".into(),
+                format!("{{{}}}", wall.join(",")),
+            ));
+            fields.push(("profile_share".into(), format!("{{{}}}", share.join(","))));
+            fields.push((
+                "profile_cpu_ns_per_comp_step".into(),
+                format!("{{{}}}", est.join(",")),
             ));
         }
         let sp = root_spikes_cell0(&tree);
-        (build_s, wall, c1.zip(c2).map(|(x, y)| y - x), sp.len(), sp)
+        (build_s, wall, cpu, sp.len(), sp)
     };
-    let per = |s: f64| s / (ncomp as f64 * steps as f64) * 1e9;
+    let per = |s: f64| per_comp_step(s, ncomp, steps);
     let peak = peak_rss_kib();
     let mut out = vec![
         (

@@ -651,14 +651,15 @@ pub fn build(model: &Model) -> Result<Built, ModelErrors> {
     let compartments = cables.iter().map(|c| c.parent.len()).sum();
     let top = Pos { line: 1, col: 1 };
     let mut blocks = Vec::with_capacity(n_blocks);
+    // Each block takes its cable (and frees what the engine does not keep).
     for (k, ((cable, pl), (det, pr))) in cables
-        .iter()
+        .into_iter()
         .zip(placements)
         .zip(detectors.into_iter().zip(probes))
         .enumerate()
     {
         blocks.push(
-            Engine::new_block(k, cable, pl, det, pr, settings)
+            Engine::new_block_owned(k, cable, pl, det, pr, settings)
                 .map_err(|e| err(model, &top, e.to_string()))?,
         );
     }

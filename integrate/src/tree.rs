@@ -328,58 +328,24 @@ impl CableBuilder {
 
     /// Discretise into a [`CableTree`].
     pub fn build(&self) -> Result<BuiltCable> {
-        let ns = self.sections.len();
-        let (cell_of, n_cells) = self.cells_of_sections();
-        let mut parent: Vec<Option<usize>> = Vec::new();
-        let mut cap = Vec::new();
-        let mut axial = Vec::new();
-        let mut area = Vec::new();
-        let mut nodes: Vec<Vec<usize>> = vec![Vec::new(); ns];
-        let mut positions: Vec<Vec<f64>> = vec![Vec::new(); ns];
-        for cell in 0..n_cells {
-            for (s, sec) in self.sections.iter().enumerate() {
-                if cell_of[s] != cell {
-                    continue;
-                }
-                let first = match sec.parent {
-                    None => {
-                        parent.push(None);
-                        cap.push(0.0);
-                        axial.push(0.0);
-                        area.push(0.0);
-                        parent.len() - 1
-                    }
-                    Some(p) => *nodes[p].last().ok_or(Error::UnknownSection(p))?,
-                };
-                let n = sec.intervals;
-                let dx = sec.length_um / n as f64;
-                let half_area = std::f64::consts::PI * sec.diam_um * dx / 2.0;
-                // Ra Ω·cm → Ω·µm (×1e4); r = Ra·dx/(π d²/4) Ω; g = 1/r S = 1e6/r µS.
-                let cross = std::f64::consts::PI * sec.diam_um * sec.diam_um / 4.0;
-                let g_us = 1e6 * cross / (sec.ra_ohm_cm * 1e4 * dx);
-                // cm µF/cm² · µm² · 1e-8 cm²/µm² = µF; ×1e3 → nF.
-                let c_half = sec.cm_uf_per_cm2 * half_area * 1e-5;
-                let mut list = vec![first];
-                let mut prev = first;
-                for _ in 0..n {
-                    cap[prev] += c_half;
-                    area[prev] += half_area;
-                    parent.push(Some(prev));
-                    cap.push(c_half);
-                    area.push(half_area);
-                    axial.push(g_us);
-                    prev = parent.len() - 1;
-                    list.push(prev);
-                }
-                positions[s] = (0..=n).map(|k| k as f64 / n as f64).collect();
-                nodes[s] = list;
+        self.discretise(|sec, first, out| {
+            let n = sec.intervals;
+            let dx = sec.length_um / n as f64;
+            let half_area = std::f64::consts::PI * sec.diam_um * dx / 2.0;
+            // Ra Ω·cm → Ω·µm (×1e4); r = Ra·dx/(π d²/4) Ω; g = 1/r S = 1e6/r µS.
+            let cross = std::f64::consts::PI * sec.diam_um * sec.diam_um / 4.0;
+            let g_us = 1e6 * cross / (sec.ra_ohm_cm * 1e4 * dx);
+            // cm µF/cm² · µm² · 1e-8 cm²/µm² = µF; ×1e3 → nF.
+            let c_half = sec.cm_uf_per_cm2 * half_area * 1e-5;
+            let mut list = vec![first];
+            let mut prev = first;
+            for _ in 0..n {
+                out.cap[prev] += c_half;
+                out.area[prev] += half_area;
+                prev = out.push(Some(prev), c_half, g_us, half_area);
+                list.push(prev);
             }
-        }
-        let tree = CableTree::new(&parent, &cap, &axial, &area)?;
-        Ok(BuiltCable {
-            tree,
-            nodes,
-            positions,
+            (list, (0..=n).map(|k| k as f64 / n as f64).collect())
         })
     }
 
@@ -389,14 +355,42 @@ impl CableBuilder {
     /// centres are coupled through one segment length, end nodes through half of one. A child's
     /// first centre attaches to the parent's x = 1 node. Zero-area nodes have zero capacitance:
     /// fine for [`crate::Hines`] (backward Euler; Crank–Nicolson's extrapolation is wrong at
-    /// them, as in NEURON), rejected by the exact propagator.
+    /// them, as in NEURON); the exact propagator needs them eliminated
+    /// ([`crate::graph::Elimination`]).
     pub fn build_neuron_compat(&self) -> Result<BuiltCable> {
+        self.discretise(|sec, first, out| {
+            let n = sec.intervals;
+            let seg = sec.length_um / n as f64;
+            let seg_area = std::f64::consts::PI * sec.diam_um * seg;
+            let cross = std::f64::consts::PI * sec.diam_um * sec.diam_um / 4.0;
+            // Conductance (µS) through a length ℓ (µm) of this section.
+            let g_of = |len: f64| 1e6 * cross / (sec.ra_ohm_cm * 1e4 * len);
+            let mut list = vec![first];
+            let mut pos = vec![0.0];
+            let mut prev = first;
+            for k in 0..n {
+                let g = if k == 0 { g_of(seg / 2.0) } else { g_of(seg) };
+                let c = sec.cm_uf_per_cm2 * seg_area * 1e-5;
+                prev = out.push(Some(prev), c, g, seg_area);
+                list.push(prev);
+                pos.push((k as f64 + 0.5) / n as f64);
+            }
+            list.push(out.push(Some(prev), 0.0, g_of(seg / 2.0), 0.0));
+            pos.push(1.0);
+            (list, pos)
+        })
+    }
+
+    /// Walks the cells and, in each, the sections in order: a root section starts at a new
+    /// zero-capacitance node, a child at its parent's last node; `section` adds the section's
+    /// nodes after `first` and returns (its node list from `first`, their positions x).
+    fn discretise(
+        &self,
+        mut section: impl FnMut(&Section, usize, &mut NodeLists) -> (Vec<usize>, Vec<f64>),
+    ) -> Result<BuiltCable> {
         let ns = self.sections.len();
         let (cell_of, n_cells) = self.cells_of_sections();
-        let mut parent: Vec<Option<usize>> = Vec::new();
-        let mut cap = Vec::new();
-        let mut axial = Vec::new();
-        let mut area = Vec::new();
+        let mut out = NodeLists::default();
         let mut nodes: Vec<Vec<usize>> = vec![Vec::new(); ns];
         let mut positions: Vec<Vec<f64>> = vec![Vec::new(); ns];
         for cell in 0..n_cells {
@@ -405,49 +399,38 @@ impl CableBuilder {
                     continue;
                 }
                 let first = match sec.parent {
-                    None => {
-                        parent.push(None);
-                        cap.push(0.0);
-                        axial.push(0.0);
-                        area.push(0.0);
-                        parent.len() - 1
-                    }
+                    None => out.push(None, 0.0, 0.0, 0.0),
                     Some(p) => *nodes[p].last().ok_or(Error::UnknownSection(p))?,
                 };
-                let n = sec.intervals;
-                let seg = sec.length_um / n as f64;
-                let seg_area = std::f64::consts::PI * sec.diam_um * seg;
-                let cross = std::f64::consts::PI * sec.diam_um * sec.diam_um / 4.0;
-                // Conductance (µS) through a length ℓ (µm) of this section.
-                let g_of = |len: f64| 1e6 * cross / (sec.ra_ohm_cm * 1e4 * len);
-                let mut list = vec![first];
-                let mut pos = vec![0.0];
-                let mut prev = first;
-                for k in 0..n {
-                    parent.push(Some(prev));
-                    cap.push(sec.cm_uf_per_cm2 * seg_area * 1e-5);
-                    area.push(seg_area);
-                    axial.push(if k == 0 { g_of(seg / 2.0) } else { g_of(seg) });
-                    prev = parent.len() - 1;
-                    list.push(prev);
-                    pos.push((k as f64 + 0.5) / n as f64);
-                }
-                parent.push(Some(prev));
-                cap.push(0.0);
-                area.push(0.0);
-                axial.push(g_of(seg / 2.0));
-                list.push(parent.len() - 1);
-                pos.push(1.0);
-                nodes[s] = list;
-                positions[s] = pos;
+                (nodes[s], positions[s]) = section(sec, first, &mut out);
             }
         }
-        let tree = CableTree::new(&parent, &cap, &axial, &area)?;
+        let tree = CableTree::new(&out.parent, &out.cap, &out.axial, &out.area)?;
         Ok(BuiltCable {
             tree,
             nodes,
             positions,
         })
+    }
+}
+
+/// The per-node arrays of a cable under construction.
+#[derive(Default)]
+struct NodeLists {
+    parent: Vec<Option<usize>>,
+    cap: Vec<f64>,
+    axial: Vec<f64>,
+    area: Vec<f64>,
+}
+
+impl NodeLists {
+    /// Appends a node; returns its index.
+    fn push(&mut self, parent: Option<usize>, cap_nf: f64, axial_us: f64, area_um2: f64) -> usize {
+        self.parent.push(parent);
+        self.cap.push(cap_nf);
+        self.axial.push(axial_us);
+        self.area.push(area_um2);
+        self.parent.len() - 1
     }
 }
 

@@ -209,7 +209,7 @@ pub struct Engine {
     j: Vec<f64>,
     i: Vec<f64>,
     /// The point processes' share of `i` and `g` (what [`Method::Exact`] routes through its
-    /// exact source propagator).
+    /// exact source propagator); filled only for that method.
     ip: Vec<f64>,
     gp: Vec<f64>,
     placed: Vec<Placed>,
@@ -1003,9 +1003,17 @@ impl Engine {
             self.ions.reset_currents();
         }
         let n = self.v.len();
-        for buf in [&mut self.i, &mut self.g, &mut self.ip, &mut self.gp] {
+        // The point processes' share is kept apart only for the exact method.
+        let split = self.exact.is_some();
+        for buf in [&mut self.i, &mut self.g] {
             buf.clear();
             buf.resize(n, 0.0);
+        }
+        if split {
+            for buf in [&mut self.ip, &mut self.gp] {
+                buf.clear();
+                buf.resize(n, 0.0);
+            }
         }
         let env = Env {
             t: t_eval,
@@ -1027,7 +1035,7 @@ impl Engine {
                 let scale = if p.point { 1.0 } else { self.area[node] * 1e-2 };
                 self.i[node] += ii[k] * scale;
                 self.g[node] += gg[k] * scale;
-                if p.point {
+                if split && p.point {
                     self.ip[node] += ii[k];
                     self.gp[node] += gg[k];
                 }

@@ -270,7 +270,7 @@ mod tests {
     fn steady(tree: &CableTree, leak: &[f64], inj: &[f64]) -> Vec<f64> {
         let n = tree.len();
         let mut a = vec![vec![0.0; n]; n];
-        let mut b = inj.to_vec();
+        let b = inj.to_vec();
         for i in 0..n {
             a[i][i] += leak[i];
             if let Some(p) = tree.parent(i) {
@@ -281,6 +281,13 @@ mod tests {
                 a[p][i] -= g;
             }
         }
+        solve(a, b)
+    }
+
+    /// Solves a·x = b by Gaussian elimination without pivoting (the matrices here are
+    /// diagonally dominant).
+    fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
+        let n = b.len();
         for c in 0..n {
             let piv = a[c][c];
             for r in c + 1..n {
@@ -319,7 +326,7 @@ mod tests {
         let g = el.graph();
         let m = g.len();
         let mut a = vec![vec![0.0; m]; m];
-        let mut b: Vec<f64> = el.kept().iter().map(|&i| routed[i]).collect();
+        let b: Vec<f64> = el.kept().iter().map(|&i| routed[i]).collect();
         for (r, &i) in el.kept().iter().enumerate() {
             a[r][r] += leak[i];
         }
@@ -330,20 +337,7 @@ mod tests {
             a[i][j] -= c;
             a[j][i] -= c;
         }
-        for c in 0..m {
-            for r in c + 1..m {
-                let f = a[r][c] / a[c][c];
-                for k in c..m {
-                    a[r][k] -= f * a[c][k];
-                }
-                b[r] -= f * b[c];
-            }
-        }
-        let mut x = vec![0.0; m];
-        for r in (0..m).rev() {
-            let s: f64 = (r + 1..m).map(|k| a[r][k] * x[k]).sum();
-            x[r] = (b[r] - s) / a[r][r];
-        }
+        let x = solve(a, b);
         let mut v = vec![f64::NAN; tree.len()];
         for (r, &i) in el.kept().iter().enumerate() {
             v[i] = x[r];

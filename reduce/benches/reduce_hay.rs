@@ -12,10 +12,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 mod common;
 
 fn bench(c: &mut Criterion) {
-    let Some(dir) = common::shared_reduce("reduce_hay bench") else {
-        return;
-    };
-    let dir = dir.join("hay_l5pc");
+    let dir = common::data("hay_l5pc");
     let cell = common::load_cell(&dir);
     let syns = common::load_synapses(&dir, &cell);
     for f in [0.0, 8.0] {

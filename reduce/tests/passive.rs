@@ -1,7 +1,7 @@
 //! Passive check (SPEC §10): with only the leak left, the soma input impedance of the intact
 //! full and reduced Hay cells and the soma ↔ synapse transfer impedance of each of the 10 000
 //! synapses (full: original site; reduced: mapped site) against NEURON's values
-//! (`hay_l5pc/reduced_f{0,8}/passive_transfer_check.csv`, read in place).
+//! (`hay_l5pc/reduced_f{0,8}/passive_transfer_check.csv`, copied into `tests/data`).
 
 #[allow(dead_code)]
 mod common;
@@ -18,10 +18,7 @@ fn quantile(sorted: &[f64], p: f64) -> f64 {
 
 /// `soma_in` = (full, reduced) MΩ from SPEC §10 (3 decimals); `ratio` = (median, 5 %, 95 %).
 fn check(freq: u32, soma_in: (f64, f64), ratio: (f64, f64, f64)) {
-    let Some(shared) = shared_reduce(&format!("passive check at {freq} Hz")) else {
-        return;
-    };
-    let dir = shared.join("hay_l5pc");
+    let dir = data("hay_l5pc");
     let cell = load_cell(&dir);
     let syns = load_synapses(&dir, &cell);
     let opts = ReduceOptions {

@@ -5,8 +5,8 @@
 //! * the cable formulas (§4–§6) from the reference's own subtree impedances (`tests/data`,
 //!   copied from `shared/reduce/*/reduced_f*/subtrees.csv`) must give the reference cylinders
 //!   to 1e-9 relative;
-//! * the whole pipeline from the cell (SWC + per-segment CSV, read in place from
-//!   `$NEUWON_SHARED/reduce`) must give the reference impedances, cylinders, segment counts,
+//! * the whole pipeline from the cell (SWC + per-segment CSV, copied into `tests/data`
+//!   from `shared/reduce`) must give the reference impedances, cylinders, segment counts,
 //!   mapping of every original segment, every mapped mechanism value and every synapse target.
 //!   The SWC stores radii with 4 decimals, which limits `Z` to ~7e-7 relative and the cylinders
 //!   to ~3e-6 relative (worst: the 0.06-λ stem `dend[1]` of the Hay cell); see the tolerances.
@@ -82,9 +82,8 @@ fn cylinders_from_reference_impedances() {
 
 /// Runs the whole pipeline on `cell` at `freq`, checks it against `reduced_f{freq}` and
 /// returns the reduction.
-fn check_structure(cell_dir: &str, freq: u32, with_synapses: bool) -> Option<(Reduction, Cell)> {
-    let shared = shared_reduce(&format!("{cell_dir} structure at {freq} Hz"))?;
-    let dir = shared.join(cell_dir);
+fn check_structure(cell_dir: &str, freq: u32, with_synapses: bool) -> (Reduction, Cell) {
+    let dir = data(cell_dir);
     let cell = load_cell(&dir);
     let syns = if with_synapses {
         load_synapses(&dir, &cell)
@@ -246,14 +245,13 @@ fn check_structure(cell_dir: &str, freq: u32, with_synapses: bool) -> Option<(Re
         }
     }
     assert!(compared > 100, "{rdir}: only {compared} values compared");
-    Some((red, cell))
+    (red, cell)
 }
 
 fn check_synapses(red: &Reduction, cell: &Cell, freq: u32, merged: usize) {
-    let Some(shared) = shared_reduce("synapse mapping") else {
-        return;
-    };
-    let t = Table::read(&shared.join(format!("hay_l5pc/reduced_f{freq}/synapse_mapping.csv")));
+    let t = Table::read(&data(&format!(
+        "hay_l5pc/reduced_f{freq}/synapse_mapping.csv"
+    )));
     assert_eq!(t.rows.len(), 10_000);
     assert_eq!(red.synapse_map.len(), 10_000);
     let mut same_segment = 0;
@@ -289,34 +287,30 @@ fn check_synapses(red: &Reduction, cell: &Cell, freq: u32, merged: usize) {
 
 #[test]
 fn hay_0hz() {
-    if let Some((red, cell)) = check_structure("hay_l5pc", 0, true) {
-        assert_eq!(red.total_segments(), 50);
-        check_synapses(&red, &cell, 0, 94);
-    }
+    let (red, cell) = check_structure("hay_l5pc", 0, true);
+    assert_eq!(red.total_segments(), 50);
+    check_synapses(&red, &cell, 0, 94);
 }
 
 #[test]
 fn hay_8hz() {
-    if let Some((red, cell)) = check_structure("hay_l5pc", 8, true) {
-        assert_eq!(red.total_segments(), 48);
-        check_synapses(&red, &cell, 8, 90);
-    }
+    let (red, cell) = check_structure("hay_l5pc", 8, true);
+    assert_eq!(red.total_segments(), 48);
+    check_synapses(&red, &cell, 8, 90);
 }
 
 #[test]
 fn hay_38hz() {
-    if let Some((red, cell)) = check_structure("hay_l5pc", 38, true) {
-        assert_eq!(red.total_segments(), 48);
-        check_synapses(&red, &cell, 38, 90);
-    }
+    let (red, cell) = check_structure("hay_l5pc", 38, true);
+    assert_eq!(red.total_segments(), 48);
+    check_synapses(&red, &cell, 38, 90);
 }
 
 #[test]
 fn allen_0hz_with_orphans() {
-    if let Some((red, _)) = check_structure("allen_483108201", 0, false) {
-        assert_eq!(red.total_segments(), 93);
-        let orphans: usize = red.cylinders.iter().map(|c| c.orphan_segments).sum();
-        assert_eq!(orphans, 21, "orphan cylinder segments");
-        assert_eq!(red.cylinders[0].nseg, 61);
-    }
+    let (red, _) = check_structure("allen_483108201", 0, false);
+    assert_eq!(red.total_segments(), 93);
+    let orphans: usize = red.cylinders.iter().map(|c| c.orphan_segments).sum();
+    assert_eq!(orphans, 21, "orphan cylinder segments");
+    assert_eq!(red.cylinders[0].nseg, 61);
 }

@@ -1,5 +1,6 @@
-//! Loading the reference cells of `shared/reduce/` (read in place) and the small reference
-//! tables copied into `tests/data/`.
+//! Loading the reference cells and tables of `shared/reduce/`, copied into `tests/data/`
+//! (the simulations that need the cells' own `.mod` files read those in place, through
+//! [`shared_reduce`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

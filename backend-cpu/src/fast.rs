@@ -45,6 +45,9 @@ use crate::exec::{Compiled, Instances};
 use crate::ions::IonPools;
 use crate::library;
 
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+
 const NONE: u32 = u32::MAX;
 /// Compartments per chunk of the substitution + state pass (its data stays in L1).
 const CHUNK: usize = 256;
@@ -93,9 +96,10 @@ struct Hh {
     m: Vec<f64>,
     h: Vec<f64>,
     n: Vec<f64>,
-    /// The TABLE: row k holds the values at point k of minf, mtau, hinf, htau, ninf, ntau,
-    /// then their differences to point k + 1 (the interpolation is t_k + θ·(t_{k+1} − t_k)).
-    rows: Vec<[f64; 12]>,
+    /// The TABLE: row k holds the values at point k of minf, mtau, hinf, htau, ninf, ntau
+    /// (lanes 0–5), then their differences to point k + 1 (lanes 8–13; the interpolation is
+    /// t_k + θ·(t_{k+1} − t_k)).
+    rows: Vec<Row>,
     from: f64,
     /// with / (to − from).
     tscale: f64,
@@ -103,6 +107,11 @@ struct Hh {
     /// Scratch: the interpolated rates of one chunk of compartments, one array per output.
     rates: [Vec<f64>; 6],
 }
+
+/// One point of `hh`'s TABLE, as two 64-byte halves (see [`Hh::rows`]).
+#[repr(C, align(64))]
+#[derive(Clone, Copy)]
+struct Row([f64; 16]);
 
 /// `pas` on ascending compartments, its parameters uniform.
 struct Pas {
@@ -134,6 +143,9 @@ pub(crate) struct FastPath {
     node_of: Vec<u32>,
     /// Position of the parent (always after its children), `NONE` for roots.
     parent: Vec<u32>,
+    /// First position of each height, and `n` at the end: compartments of one height are
+    /// independent, so their pivots are inverted together (vectorised).
+    levels: Vec<u32>,
     a: Vec<f64>,
     sa: Vec<f64>,
     cap: Vec<f64>,
@@ -155,6 +167,7 @@ pub(crate) struct FastCable {
     node_of: Vec<u32>,
     pos_of: Vec<u32>,
     parent: Vec<u32>,
+    levels: Vec<u32>,
     a: Vec<f64>,
     sa: Vec<f64>,
     cap: Vec<f64>,
@@ -187,6 +200,11 @@ impl FastCable {
         }
         let mut node_of: Vec<u32> = (0..u32::try_from(n).ok()?).collect();
         node_of.sort_by_key(|&i| (height[i as usize], i));
+        let mut levels: Vec<u32> = (0..n)
+            .filter(|&q| q == 0 || height[node_of[q] as usize] != height[node_of[q - 1] as usize])
+            .map(|q| q as u32)
+            .collect();
+        levels.push(n as u32);
         drop(height);
         let mut pos_of = vec![0u32; n];
         for (q, &i) in node_of.iter().enumerate() {
@@ -199,6 +217,7 @@ impl FastCable {
             .collect();
         Some(FastCable {
             parent,
+            levels,
             a: perm(&cable.axial_us),
             sa: perm(&sa),
             cap: perm(&cable.capacitance_nf),
@@ -277,6 +296,7 @@ impl FastPath {
                 let n = fc.node_of.len();
                 Ok(FastPath {
                     parent: fc.parent,
+                    levels: fc.levels,
                     a: fc.a,
                     sa: fc.sa,
                     cap: fc.cap,
@@ -429,7 +449,7 @@ impl FastPath {
             return None;
         }
         let outputs = c.table_outputs(0)?;
-        let mut rows = vec![[0.0; 12]; with];
+        let mut rows = vec![Row([0.0; 16]); with];
         for (slot, name) in ["minf", "mtau", "hinf", "htau", "ninf", "ntau"]
             .iter()
             .enumerate()
@@ -440,8 +460,8 @@ impl FastPath {
                 return None;
             }
             for (k, row) in rows.iter_mut().enumerate() {
-                row[slot] = vals[k];
-                row[slot + 6] = vals[k + 1] - vals[k];
+                row.0[slot] = vals[k];
+                row.0[slot + 8] = vals[k + 1] - vals[k];
             }
         }
         let ion_e = |name: &str| -> Option<f64> {
@@ -624,23 +644,30 @@ impl FastPath {
             self.rhs[node as usize] += i_at;
         }
         lap.lap(prof.as_deref_mut().map(|p| &mut p.currents_ns));
-        // 2. Elimination, leaves to roots (positions in order); d becomes 1/d once final.
+        // 2. Elimination, leaves to roots, one height at a time: the pivots of a height are
+        // final once the lower heights are eliminated, so they are inverted together
+        // (vectorised; roots keep theirs), then folded into their parents (higher heights).
         let (parent, a) = (&self.parent[..n], &self.a[..n]);
         let (d, rhs) = (&mut self.d[..n], &mut self.rhs[..n]);
-        for i in 0..n {
-            let p = parent[i];
-            if p == NONE {
+        for w in self.levels.windows(2) {
+            let (lo, hi) = (w[0] as usize, (w[1] as usize).min(n));
+            if lo >= hi {
                 continue;
             }
-            let p = p as usize;
-            let inv = 1.0 / d[i];
-            d[i] = inv;
-            let f = a[i] * inv;
-            d[p] -= f * a[i];
-            rhs[p] += f * rhs[i];
+            kernels::invert_pivots(&parent[lo..hi], &mut d[lo..hi]);
+            for i in lo..hi {
+                let p = parent[i];
+                if p == NONE {
+                    continue;
+                }
+                let p = p as usize;
+                let f = a[i] * d[i];
+                d[p] -= f * a[i];
+                rhs[p] += f * rhs[i];
+            }
         }
         // 3. Substitution, roots to leaves.
-        let mut vsum = 0.0;
+        let vq = &mut vq[..n];
         for i in (0..n).rev() {
             let p = parent[i];
             let x = if p == NONE {
@@ -649,19 +676,19 @@ impl FastPath {
                 (rhs[i] + a[i] * rhs[p as usize]) * d[i]
             };
             rhs[i] = x;
-            let vn = if self.cn { 2.0 * x - vq[i] } else { x };
-            vsum += vn;
-            vq[i] = vn;
         }
+        if self.cn {
+            for (v, &x) in vq.iter_mut().zip(rhs.iter()) {
+                *v = 2.0 * x - *v;
+            }
+        } else {
+            vq.copy_from_slice(rhs);
+        }
+        let vsum = kernels::sum(vq);
         lap.lap(prof.as_deref_mut().map(|p| &mut p.solve_ns));
         // 4. hh's states with the new v, chunk by chunk (the rates scratch stays in L1).
         if let Some(h) = self.hh.as_mut() {
-            let mut lo = 0;
-            while lo < n {
-                let hi = (lo + CHUNK).min(n);
-                kernels::states(h, dt, &vq[lo..hi], lo);
-                lo = hi;
-            }
+            kernels::states(h, dt, vq);
         }
         lap.lap(prof.as_deref_mut().map(|p| &mut p.states_ns));
         // 5. v back in the engine's order (booked with the solve).
@@ -689,7 +716,8 @@ fn missing() -> Error {
 /// no calls: `exp` is [`exp`] below), compiled once per instruction set and picked at run
 /// time (AVX-512, AVX2 + FMA, or the baseline).
 mod kernels {
-    use super::{exp, Hh, CHUNK};
+    use super::{exp, Hh, Row, CHUNK};
+    use crate::simd::{simd, Simd};
 
     /// The numeric dI/dv step, mV, and its inverse.
     const DV: f64 = 0.001;
@@ -709,13 +737,12 @@ mod kernels {
     ) {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::is_x86_feature_detected!("avx512f") {
-                // SAFETY: the CPU supports AVX-512F (checked just above).
-                return unsafe { assemble_avx512(hh, cap, sa, inv_h, v, d, rhs) };
-            }
-            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-                // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-                return unsafe { assemble_avx2(hh, cap, sa, inv_h, v, d, rhs) };
+            match simd() {
+                // SAFETY: the CPU supports AVX-512F (`simd` checks).
+                Simd::Avx512 => return unsafe { assemble_avx512(hh, cap, sa, inv_h, v, d, rhs) },
+                // SAFETY: the CPU supports AVX2 and FMA (`simd` checks).
+                Simd::Avx2 => return unsafe { assemble_avx2(hh, cap, sa, inv_h, v, d, rhs) },
+                Simd::Baseline => {}
             }
         }
         assemble_body(hh, cap, sa, inv_h, v, d, rhs)
@@ -795,26 +822,83 @@ mod kernels {
         }
     }
 
-    /// Advances `hh`'s states of compartments `first..first + v.len()` with their new `v`.
-    pub(super) fn states(h: &mut Hh, dt: f64, v: &[f64], first: usize) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512dq")
-            {
-                // SAFETY: the CPU supports AVX-512F and DQ (checked just above).
-                return unsafe { states_avx512(h, dt, v, first) };
-            }
-            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-                // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-                return unsafe { states_avx2(h, dt, v, first) };
+    /// The sum of `x` (eight partial sums, so it vectorises; only its finiteness is used).
+    pub(super) fn sum(x: &[f64]) -> f64 {
+        let mut acc = [0.0; 8];
+        let mut chunks = x.chunks_exact(8);
+        for c in &mut chunks {
+            for k in 0..8 {
+                acc[k] += c[k];
             }
         }
-        states_body(h, dt, v, first)
+        acc.iter().sum::<f64>() + chunks.remainder().iter().sum::<f64>()
+    }
+
+    /// `d[i] = 1/d[i]` where `parent[i]` is not `NONE` (a root keeps its pivot).
+    pub(super) fn invert_pivots(parent: &[u32], d: &mut [f64]) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            match simd() {
+                // SAFETY: the CPU supports AVX-512F (`simd` checks).
+                Simd::Avx512 => return unsafe { invert_avx512(parent, d) },
+                // SAFETY: the CPU supports AVX2 (`simd` checks).
+                Simd::Avx2 => return unsafe { invert_avx2(parent, d) },
+                Simd::Baseline => {}
+            }
+        }
+        invert_body(parent, d)
     }
 
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,avx512dq,avx2,fma")]
-    unsafe fn states_avx512(h: &mut Hh, dt: f64, v: &[f64], first: usize) {
+    #[target_feature(enable = "avx512f,avx2")]
+    unsafe fn invert_avx512(parent: &[u32], d: &mut [f64]) {
+        invert_body(parent, d)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn invert_avx2(parent: &[u32], d: &mut [f64]) {
+        invert_body(parent, d)
+    }
+
+    #[inline(always)]
+    fn invert_body(parent: &[u32], d: &mut [f64]) {
+        let n = d.len();
+        let parent = &parent[..n];
+        for i in 0..n {
+            let inv = 1.0 / d[i];
+            d[i] = if parent[i] == super::NONE { d[i] } else { inv };
+        }
+    }
+
+    /// Advances `hh`'s states of all compartments with their new `v`: eight at a time with
+    /// the AVX-512 kernel where the CPU has it, the rest chunk by chunk (the rates scratch
+    /// stays in L1).
+    pub(super) fn states(h: &mut Hh, dt: f64, v: &[f64]) {
+        let n = v.len();
+        let mut lo = 0;
+        #[cfg(target_arch = "x86_64")]
+        if simd() == Simd::Avx512 {
+            lo = n / 8 * 8;
+            // SAFETY: the CPU supports AVX-512F and DQ (`simd` checks).
+            unsafe { super::avx512::states(h, dt, v, lo) };
+        }
+        while lo < n {
+            let hi = (lo + CHUNK).min(n);
+            states_chunk(h, dt, &v[lo..hi], lo);
+            lo = hi;
+        }
+    }
+
+    /// Advances `hh`'s states of compartments `first..first + v.len()` with their new `v`.
+    fn states_chunk(h: &mut Hh, dt: f64, v: &[f64], first: usize) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if simd() >= Simd::Avx2 {
+                // SAFETY: the CPU supports AVX2 and FMA (`simd` checks).
+                return unsafe { states_avx2(h, dt, v, first) };
+            }
+        }
         states_body(h, dt, v, first)
     }
 
@@ -861,7 +945,7 @@ mod kernels {
     /// rates at every `v`, into `out`.
     #[inline(always)]
     fn lookup(
-        rows: &[[f64; 12]],
+        rows: &[Row],
         from: f64,
         tscale: f64,
         with: usize,
@@ -887,13 +971,13 @@ mod kernels {
             let xi = ((v[i] - from) * tscale).max(0.0).min(top);
             let k = (xi as u32).min(last) as usize;
             let th = xi - k as f64;
-            let row = &rows[k];
-            r0[i] = row[0] + th * row[6];
-            r1[i] = row[1] + th * row[7];
-            r2[i] = row[2] + th * row[8];
-            r3[i] = row[3] + th * row[9];
-            r4[i] = row[4] + th * row[10];
-            r5[i] = row[5] + th * row[11];
+            let row = &rows[k].0;
+            r0[i] = row[0] + th * row[8];
+            r1[i] = row[1] + th * row[9];
+            r2[i] = row[2] + th * row[10];
+            r3[i] = row[3] + th * row[11];
+            r4[i] = row[4] + th * row[12];
+            r5[i] = row[5] + th * row[13];
         }
     }
 

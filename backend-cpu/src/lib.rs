@@ -103,6 +103,7 @@ pub mod ions;
 pub mod library;
 mod mathx;
 mod program;
+pub mod simd;
 
 pub use engine::{
     Cable, Detector, Engine, Method, Network, PhaseTimes, Placement, Probe, Recording, Settings,
@@ -112,3 +113,4 @@ pub use error::{Error, Result};
 pub use exec::{CompileOptions, Compiled, Env, EventLog, EventSink, Instances};
 pub use ions::{IonPool, IonPools};
 pub use program::LANES;
+pub use simd::{set_simd_limit, Simd};

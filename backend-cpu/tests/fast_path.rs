@@ -4,11 +4,13 @@
 #![allow(clippy::unwrap_used)]
 
 use backend_cpu::{
-    library, Cable, CompileOptions, Detector, Engine, Method, Placement, Probe, Settings,
+    library, set_simd_limit, simd, Cable, CompileOptions, Detector, Engine, Method, Placement,
+    Probe, Settings, Simd,
 };
 
 /// A branched cable: a zero-area root node, a 10-compartment trunk, two 10-compartment
-/// branches (from compartments 5 and 10).
+/// branches (from compartments 5 and 10). 31 compartments: the 8-wide kernels and their
+/// scalar tail both run.
 fn cable() -> Cable {
     let n = 31;
     let mut parent = vec![None];
@@ -119,24 +121,41 @@ fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
 }
 
+/// Every kernel level this CPU has (AVX-512, AVX2 + FMA, baseline), one after the other. The
+/// cap is process-wide; other tests of this file running meanwhile do not depend on it.
 #[test]
 fn fast_path_gives_the_generic_answers() {
+    let best = simd::detected();
+    for level in [Simd::Avx512, Simd::Avx2, Simd::Baseline] {
+        if level > best {
+            eprintln!("fast_path: this CPU has no {level:?}; that kernel is not checked here");
+            continue;
+        }
+        set_simd_limit(Some(level));
+        assert_eq!(simd::simd(), level);
+        same_answers(level);
+    }
+    set_simd_limit(None);
+}
+
+fn same_answers(level: Simd) {
     for method in [Method::BackwardEuler, Method::CrankNicolson] {
+        let method_name = format!("{method:?} with {level:?}");
         let mut fast = engine(method, None, probes());
         let mut slow = engine(method, None, probes());
         slow.set_fast_path(false).unwrap();
-        assert!(fast.fast_path_active(), "{method:?}");
+        assert!(fast.fast_path_active(), "{method_name}");
         assert!(!slow.fast_path_active());
         let a = fast.run(40.0, |_| {}).unwrap();
         let b = slow.run(40.0, |_| {}).unwrap();
         assert!(b.spikes.len() >= 2, "the test should spike: {:?}", b.spikes);
-        assert_eq!(a.spikes.len(), b.spikes.len(), "{method:?}");
+        assert_eq!(a.spikes.len(), b.spikes.len(), "{method_name}");
         for (x, y) in a.spikes.iter().zip(&b.spikes) {
-            assert!(x.0 == y.0 && close(x.1, y.1), "{method:?}: {x:?} vs {y:?}");
+            assert!(x.0 == y.0 && close(x.1, y.1), "{method_name}: {x:?} vs {y:?}");
         }
         for (k, (sa, sb)) in a.series.iter().zip(&b.series).enumerate() {
             for (n, (x, y)) in sa.iter().zip(sb).enumerate() {
-                assert!(close(*x, *y), "{method:?} probe {k} sample {n}: {x} vs {y}");
+                assert!(close(*x, *y), "{method_name} probe {k} sample {n}: {x} vs {y}");
             }
         }
         // Switching paths mid-run keeps the state.
@@ -147,7 +166,7 @@ fn fast_path_gives_the_generic_answers() {
             slow.step().unwrap();
         }
         for (x, y) in fast.voltages().iter().zip(slow.voltages()) {
-            assert!(close(*x, *y), "{method:?} after switching: {x} vs {y}");
+            assert!(close(*x, *y), "{method_name} after switching: {x} vs {y}");
         }
     }
 }

@@ -218,6 +218,9 @@ pub struct Engine {
     seq: u64,
     detectors: Vec<Detector>,
     last_v: Vec<f64>,
+    /// `v` is out of date: the fast path holds the present values (copied back by
+    /// [`Engine::sync_v`] where all of `v` is read).
+    v_stale: bool,
     spikes: Vec<(usize, f64)>,
     probes: Vec<Probe>,
     settings: Settings,
@@ -488,6 +491,7 @@ impl Engine {
             area: area_um2,
             diam: diam_um,
             last_v: detectors.iter().map(|d| v[d.node]).collect(),
+            v_stale: false,
             v,
             // The generic path's sums, allocated by its first use (the fast path has its own).
             g: Vec::new(),
@@ -801,9 +805,35 @@ impl Engine {
         self.t
     }
 
-    /// Membrane potential per compartment, mV.
-    pub fn voltages(&self) -> &[f64] {
-        &self.v
+    /// Membrane potential per compartment, mV (a copy when the fast path holds them).
+    pub fn voltages(&self) -> std::borrow::Cow<'_, [f64]> {
+        match self.fast.as_ref().filter(|_| self.v_stale) {
+            Some(f) => {
+                let mut v = self.v.clone();
+                f.copy_v(&mut v);
+                std::borrow::Cow::Owned(v)
+            }
+            None => std::borrow::Cow::Borrowed(&self.v),
+        }
+    }
+
+    /// The membrane potential of compartment `node`, mV.
+    fn v_at(&self, node: usize) -> f64 {
+        self.fast
+            .as_ref()
+            .filter(|_| self.v_stale)
+            .and_then(|f| f.v_at(node))
+            .unwrap_or(self.v[node])
+    }
+
+    /// Brings `v` up to date from the fast path.
+    fn sync_v(&mut self) {
+        if self.v_stale {
+            if let Some(f) = self.fast.as_ref() {
+                f.copy_v(&mut self.v);
+            }
+            self.v_stale = false;
+        }
     }
 
     /// An empty recording sized for this engine's probes.
@@ -830,7 +860,7 @@ impl Engine {
         out.t_ms.push(self.t);
         for (s, p) in out.series.iter_mut().zip(&self.probes) {
             let x = match p {
-                Probe::Voltage { node } => self.v[*node],
+                Probe::Voltage { node } => self.v_at(*node),
                 Probe::Variable {
                     placement,
                     instance,
@@ -867,7 +897,14 @@ impl Engine {
         lap.lap(self.profile.as_mut().map(|p| &mut p.events_ns));
         if let (true, Some(fast)) = (self.fast_enabled, self.fast.as_mut()) {
             // 2–4 fused (native kernels): booked as `solve`.
-            fast.step(t, dt, &mut self.v, &mut self.placed, self.profile.as_mut())?;
+            fast.step(t, dt, &self.v, &mut self.placed, self.profile.as_mut())?;
+            self.v_stale = true;
+            // The detectors' compartments now; the rest when asked.
+            for det in &self.detectors {
+                if let Some(x) = fast.v_at(det.node) {
+                    self.v[det.node] = x;
+                }
+            }
             lap.restart();
         } else if self.exact.is_some() {
             // 2–4. Exact propagator staggered with the mechanisms (submodule `exact`).
@@ -923,6 +960,10 @@ impl Engine {
     fn deliver_events(&mut self, until: f64) -> Result<usize> {
         let s = self.settings;
         let mut delivered = 0;
+        if self.queue.peek().is_some_and(|ev| ev.t <= until) {
+            // NET_RECEIVE may read v.
+            self.sync_v();
+        }
         while let Some(ev) = self.queue.peek().copied() {
             if ev.t > until {
                 break;
@@ -1107,6 +1148,7 @@ impl Engine {
     /// the reference the fast path is tested against).
     pub fn set_fast_path(&mut self, on: bool) -> Result<()> {
         if !on {
+            self.sync_v();
             if let Some(f) = self.fast.as_mut() {
                 // The fast path keeps some states its own way: hand them back.
                 f.store(&mut self.placed)?;

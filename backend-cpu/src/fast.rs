@@ -8,9 +8,13 @@
 //!    `pas` and the IClamps are added on their own compartments;
 //! 2. Hines elimination and 3. substitution, compartments in order of height (see
 //!    [`FastPath`]), so independent compartments follow each other and the divisions overlap;
-//! 4. `hh`'s states at the new `v`: NEURON's TABLE lookup of the six rates (scalar), then
-//!    `cnexp` (vectorised, with a branch-free `exp` of about 1 ulp);
-//! 5. `v` copied back to the engine's order.
+//! 4. `hh`'s states at the new `v`: NEURON's TABLE lookup of the six rates, then `cnexp`
+//!    (vectorised, with a branch-free `exp` of about 1 ulp); with AVX-512, eight compartments
+//!    at a time with the rates kept in registers (`fast/avx512.rs`).
+//!
+//! `v` stays in the fast path's order: the engine reads the compartments it needs each step
+//! (spike detectors, probes) and copies the whole of it back only when asked
+//! ([`crate::Engine::voltages`], events, switching to the generic path).
 //!
 //! The kernels are compiled for AVX-512, AVX2 + FMA and the baseline, chosen at run time. Rust
 //! does not contract `a·b + c` into FMA, so all three give the same numbers.
@@ -139,8 +143,9 @@ struct Stim {
 /// below is in that order ("position"); `v` is copied back to the engine's order after each
 /// step.
 pub(crate) struct FastPath {
-    /// Compartment at each position.
+    /// Compartment at each position, and position of each compartment.
     node_of: Vec<u32>,
+    pos_of: Vec<u32>,
     /// Position of the parent (always after its children), `NONE` for roots.
     parent: Vec<u32>,
     /// First position of each height, and `n` at the end: compartments of one height are
@@ -304,6 +309,7 @@ impl FastPath {
                     d: vec![0.0; n],
                     rhs: vec![0.0; n],
                     node_of: fc.node_of,
+                    pos_of: fc.pos_of,
                     hh,
                     pas,
                     stim,
@@ -575,13 +581,35 @@ impl FastPath {
         }
     }
 
-    /// One step from `t` (ms) to `t + dt`: currents, solve, states. `v` (mV) is updated in
-    /// place; `placed` are the engine's placements (IClamps' `i` is written).
+    /// The membrane potential of compartment `node` (mV), when the fast path holds `v`.
+    pub(crate) fn v_at(&self, node: usize) -> Option<f64> {
+        if !self.loaded {
+            return None;
+        }
+        self.v.get(*self.pos_of.get(node)? as usize).copied()
+    }
+
+    /// Copies the fast path's `v` into `v` (the engine's order), when it holds `v`.
+    pub(crate) fn copy_v(&self, v: &mut [f64]) {
+        if !self.loaded {
+            return;
+        }
+        for (x, &i) in self.v.iter().zip(&self.node_of) {
+            if let Some(y) = v.get_mut(i as usize) {
+                *y = *x;
+            }
+        }
+    }
+
+    /// One step from `t` (ms) to `t + dt`: currents, solve, states. `v` (mV, the engine's)
+    /// is read before the first fast step and not written: the fast path keeps `v` in its
+    /// own order ([`FastPath::v_at`], [`FastPath::copy_v`]). `placed` are the engine's
+    /// placements (IClamps' `i` is written).
     pub(crate) fn step(
         &mut self,
         t: f64,
         dt: f64,
-        v: &mut [f64],
+        v: &[f64],
         placed: &mut [Placed],
         mut prof: Option<&mut PhaseTimes>,
     ) -> Result<()> {
@@ -690,18 +718,12 @@ impl FastPath {
         if let Some(h) = self.hh.as_mut() {
             kernels::states(h, dt, vq);
         }
-        lap.lap(prof.as_deref_mut().map(|p| &mut p.states_ns));
-        // 5. v back in the engine's order (booked with the solve).
-        for (x, &i) in vq.iter().zip(&self.node_of) {
-            if let Some(y) = v.get_mut(i as usize) {
-                *y = *x;
-            }
-        }
-        lap.lap(prof.map(|p| &mut p.solve_ns));
+        lap.lap(prof.map(|p| &mut p.states_ns));
         if !vsum.is_finite() {
+            let q = vq.iter().position(|x| !x.is_finite()).unwrap_or(0);
             return Err(Error::Cable(integrate::Error::NonFinite {
                 what: "v after the cable solve",
-                index: v.iter().position(|x| !x.is_finite()).unwrap_or(0),
+                index: self.node_of.get(q).map_or(0, |&i| i as usize),
             }));
         }
         Ok(())

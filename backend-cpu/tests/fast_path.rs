@@ -158,6 +158,10 @@ fn same_answers(level: Simd) {
                 assert!(close(*x, *y), "{method_name} probe {k} sample {n}: {x} vs {y}");
             }
         }
+        // Every compartment's v, from the fast path's own order.
+        for (x, y) in fast.voltages().iter().zip(slow.voltages().iter()) {
+            assert!(close(*x, *y), "{method_name} voltages: {x} vs {y}");
+        }
         // Switching paths mid-run keeps the state.
         fast.set_fast_path(false).unwrap();
         slow.set_fast_path(true).unwrap();
@@ -165,7 +169,7 @@ fn same_answers(level: Simd) {
             fast.step().unwrap();
             slow.step().unwrap();
         }
-        for (x, y) in fast.voltages().iter().zip(slow.voltages()) {
+        for (x, y) in fast.voltages().iter().zip(slow.voltages().iter()) {
             assert!(close(*x, *y), "{method_name} after switching: {x} vs {y}");
         }
     }

@@ -622,10 +622,12 @@ impl FastPath {
             return Err(missing());
         }
         let vq = &mut self.v;
+        let level = crate::simd::simd();
         // As integrate's Hines: h = dt (backward Euler) or dt/2 (Crank–Nicolson).
         let inv_h = if self.cn { 1.0 / (dt / 2.0) } else { 1.0 / dt };
         // 1. hh currents and the matrix, one dense pass.
         kernels::assemble(
+            level,
             self.hh.as_ref(),
             &self.cap,
             &self.sa,
@@ -682,7 +684,7 @@ impl FastPath {
             if lo >= hi {
                 continue;
             }
-            kernels::invert_pivots(&parent[lo..hi], &mut d[lo..hi]);
+            kernels::invert_pivots(level, &parent[lo..hi], &mut d[lo..hi]);
             for i in lo..hi {
                 let p = parent[i];
                 if p == NONE {
@@ -694,29 +696,37 @@ impl FastPath {
                 rhs[p] += f * rhs[i];
             }
         }
-        // 3. Substitution, roots to leaves.
+        // 3. Substitution, roots to leaves: backward Euler's solution is the new v;
+        // Crank–Nicolson's is v at t + dt/2, extrapolated to t + dt.
         let vq = &mut vq[..n];
-        for i in (0..n).rev() {
-            let p = parent[i];
-            let x = if p == NONE {
-                rhs[i] / d[i]
-            } else {
-                (rhs[i] + a[i] * rhs[p as usize]) * d[i]
-            };
-            rhs[i] = x;
-        }
         if self.cn {
+            for i in (0..n).rev() {
+                let p = parent[i];
+                let x = if p == NONE {
+                    rhs[i] / d[i]
+                } else {
+                    (rhs[i] + a[i] * rhs[p as usize]) * d[i]
+                };
+                rhs[i] = x;
+            }
             for (v, &x) in vq.iter_mut().zip(rhs.iter()) {
                 *v = 2.0 * x - *v;
             }
         } else {
-            vq.copy_from_slice(rhs);
+            for i in (0..n).rev() {
+                let p = parent[i];
+                vq[i] = if p == NONE {
+                    rhs[i] / d[i]
+                } else {
+                    (rhs[i] + a[i] * vq[p as usize]) * d[i]
+                };
+            }
         }
         let vsum = kernels::sum(vq);
         lap.lap(prof.as_deref_mut().map(|p| &mut p.solve_ns));
         // 4. hh's states with the new v, chunk by chunk (the rates scratch stays in L1).
         if let Some(h) = self.hh.as_mut() {
-            kernels::states(h, dt, vq);
+            kernels::states(level, h, dt, vq);
         }
         lap.lap(prof.map(|p| &mut p.states_ns));
         if !vsum.is_finite() {
@@ -739,7 +749,7 @@ fn missing() -> Error {
 /// time (AVX-512, AVX2 + FMA, or the baseline).
 mod kernels {
     use super::{exp, Hh, Row, CHUNK};
-    use crate::simd::{simd, Simd};
+    use crate::simd::Simd;
 
     /// The numeric dI/dv step, mV, and its inverse.
     const DV: f64 = 0.001;
@@ -749,6 +759,7 @@ mod kernels {
     /// with `hh`'s currents at `v` (a non-finite value shows in the solution, which the caller
     /// checks).
     pub(super) fn assemble(
+        level: Simd,
         hh: Option<&Hh>,
         cap: &[f64],
         sa: &[f64],
@@ -759,10 +770,10 @@ mod kernels {
     ) {
         #[cfg(target_arch = "x86_64")]
         {
-            match simd() {
-                // SAFETY: the CPU supports AVX-512F (`simd` checks).
+            match level {
+                // SAFETY: the CPU supports AVX-512F (`crate::simd::simd` checks).
                 Simd::Avx512 => return unsafe { assemble_avx512(hh, cap, sa, inv_h, v, d, rhs) },
-                // SAFETY: the CPU supports AVX2 and FMA (`simd` checks).
+                // SAFETY: the CPU supports AVX2 and FMA (`crate::simd::simd` checks).
                 Simd::Avx2 => return unsafe { assemble_avx2(hh, cap, sa, inv_h, v, d, rhs) },
                 Simd::Baseline => {}
             }
@@ -857,13 +868,13 @@ mod kernels {
     }
 
     /// `d[i] = 1/d[i]` where `parent[i]` is not `NONE` (a root keeps its pivot).
-    pub(super) fn invert_pivots(parent: &[u32], d: &mut [f64]) {
+    pub(super) fn invert_pivots(level: Simd, parent: &[u32], d: &mut [f64]) {
         #[cfg(target_arch = "x86_64")]
         {
-            match simd() {
-                // SAFETY: the CPU supports AVX-512F (`simd` checks).
+            match level {
+                // SAFETY: the CPU supports AVX-512F (`crate::simd::simd` checks).
                 Simd::Avx512 => return unsafe { invert_avx512(parent, d) },
-                // SAFETY: the CPU supports AVX2 (`simd` checks).
+                // SAFETY: the CPU supports AVX2 (`crate::simd::simd` checks).
                 Simd::Avx2 => return unsafe { invert_avx2(parent, d) },
                 Simd::Baseline => {}
             }
@@ -896,28 +907,28 @@ mod kernels {
     /// Advances `hh`'s states of all compartments with their new `v`: eight at a time with
     /// the AVX-512 kernel where the CPU has it, the rest chunk by chunk (the rates scratch
     /// stays in L1).
-    pub(super) fn states(h: &mut Hh, dt: f64, v: &[f64]) {
+    pub(super) fn states(level: Simd, h: &mut Hh, dt: f64, v: &[f64]) {
         let n = v.len();
         let mut lo = 0;
         #[cfg(target_arch = "x86_64")]
-        if simd() == Simd::Avx512 {
+        if level == Simd::Avx512 {
             lo = n / 8 * 8;
-            // SAFETY: the CPU supports AVX-512F and DQ (`simd` checks).
+            // SAFETY: the CPU supports AVX-512F and DQ (`crate::simd::simd` checks).
             unsafe { super::avx512::states(h, dt, v, lo) };
         }
         while lo < n {
             let hi = (lo + CHUNK).min(n);
-            states_chunk(h, dt, &v[lo..hi], lo);
+            states_chunk(level, h, dt, &v[lo..hi], lo);
             lo = hi;
         }
     }
 
     /// Advances `hh`'s states of compartments `first..first + v.len()` with their new `v`.
-    fn states_chunk(h: &mut Hh, dt: f64, v: &[f64], first: usize) {
+    fn states_chunk(level: Simd, h: &mut Hh, dt: f64, v: &[f64], first: usize) {
         #[cfg(target_arch = "x86_64")]
         {
-            if simd() >= Simd::Avx2 {
-                // SAFETY: the CPU supports AVX2 and FMA (`simd` checks).
+            if level >= Simd::Avx2 {
+                // SAFETY: the CPU supports AVX2 and FMA (`crate::simd::simd` checks).
                 return unsafe { states_avx2(h, dt, v, first) };
             }
         }

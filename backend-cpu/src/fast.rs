@@ -10,7 +10,8 @@
 //!    [`FastPath`]), so independent compartments follow each other and the divisions overlap;
 //! 4. `hh`'s states at the new `v`: NEURON's TABLE lookup of the six rates, then `cnexp`
 //!    (vectorised, with a branch-free `exp` of about 1 ulp); with AVX-512, eight compartments
-//!    at a time with the rates kept in registers (`fast/avx512.rs`).
+//!    at a time with the rates kept in registers (`crate::kernels`, shared with the
+//!    `benches` floor).
 //!
 //! `v` stays in the fast path's order: the engine reads the compartments it needs each step
 //! (spike detectors, probes) and copies the whole of it back only when asked
@@ -49,12 +50,7 @@ use crate::exec::{Compiled, Instances};
 use crate::ions::IonPools;
 use crate::library;
 
-#[cfg(target_arch = "x86_64")]
-mod avx512;
-
-const NONE: u32 = u32::MAX;
-/// Compartments per chunk of the substitution + state pass (its data stays in L1).
-const CHUNK: usize = 256;
+use crate::kernels::{self as shared, HhTable, NO_PARENT as NONE};
 /// The interpreter's dI/dv step, mV.
 const DV: f64 = 0.001;
 
@@ -100,22 +96,9 @@ struct Hh {
     m: Vec<f64>,
     h: Vec<f64>,
     n: Vec<f64>,
-    /// The TABLE: row k holds the values at point k of minf, mtau, hinf, htau, ninf, ntau
-    /// (lanes 0–5), then their differences to point k + 1 (lanes 8–13; the interpolation is
-    /// t_k + θ·(t_{k+1} − t_k)).
-    rows: Vec<Row>,
-    from: f64,
-    /// with / (to − from).
-    tscale: f64,
-    with: usize,
-    /// Scratch: the interpolated rates of one chunk of compartments, one array per output.
-    rates: [Vec<f64>; 6],
+    /// The TABLE (interpolation t_k + θ·(t_{k+1} − t_k), as NEURON's).
+    table: HhTable,
 }
-
-/// One point of `hh`'s TABLE, as two 64-byte halves (see [`Hh::rows`]).
-#[repr(C, align(64))]
-#[derive(Clone, Copy)]
-struct Row([f64; 16]);
 
 /// `pas` on ascending compartments, its parameters uniform.
 struct Pas {
@@ -455,21 +438,18 @@ impl FastPath {
             return None;
         }
         let outputs = c.table_outputs(0)?;
-        let mut rows = vec![Row([0.0; 16]); with];
+        let mut cols: [&[f64]; 6] = [&[]; 6];
         for (slot, name) in ["minf", "mtau", "hinf", "htau", "ninf", "ntau"]
             .iter()
             .enumerate()
         {
             let k = outputs.iter().position(|o| o == &Some(*name))?;
-            let vals = values.get(k)?;
-            if vals.len() != with + 1 {
+            cols[slot] = values.get(k)?.as_slice();
+            if cols[slot].len() != with + 1 {
                 return None;
             }
-            for (k, row) in rows.iter_mut().enumerate() {
-                row.0[slot] = vals[k];
-                row.0[slot + 8] = vals[k + 1] - vals[k];
-            }
         }
+        let table = HhTable::new(from, to, cols)?;
         let ion_e = |name: &str| -> Option<f64> {
             let e = &ions.get(name)?.e;
             let x = *e.get(*nodes.first()? as usize)?;
@@ -501,11 +481,7 @@ impl FastPath {
             m: vec![0.05; n],
             h: vec![0.6; n],
             n: vec![0.3; n],
-            rows,
-            from,
-            tscale: with as f64 / (to - from),
-            with,
-            rates: std::array::from_fn(|_| vec![0.0; CHUNK]),
+            table,
         })
     }
 
@@ -684,7 +660,7 @@ impl FastPath {
             if lo >= hi {
                 continue;
             }
-            kernels::invert_pivots(level, &parent[lo..hi], &mut d[lo..hi]);
+            shared::invert_pivots(level, &parent[lo..hi], &mut d[lo..hi]);
             for i in lo..hi {
                 let p = parent[i];
                 if p == NONE {
@@ -726,7 +702,7 @@ impl FastPath {
         lap.lap(prof.as_deref_mut().map(|p| &mut p.solve_ns));
         // 4. hh's states with the new v, chunk by chunk (the rates scratch stays in L1).
         if let Some(h) = self.hh.as_mut() {
-            kernels::states(level, h, dt, vq);
+            shared::hh_states(level, &h.table, dt, vq, &mut h.m, &mut h.h, &mut h.n);
         }
         lap.lap(prof.map(|p| &mut p.states_ns));
         if !vsum.is_finite() {
@@ -748,7 +724,7 @@ fn missing() -> Error {
 /// no calls: `exp` is [`exp`] below), compiled once per instruction set and picked at run
 /// time (AVX-512, AVX2 + FMA, or the baseline).
 mod kernels {
-    use super::{exp, Hh, Row, CHUNK};
+    use super::Hh;
     use crate::simd::Simd;
 
     /// The numeric dI/dv step, mV, and its inverse.
@@ -758,6 +734,7 @@ mod kernels {
     /// Fills the diagonal `d` and right-hand side `rhs` (backward Euler with 1/h = `inv_h`)
     /// with `hh`'s currents at `v` (a non-finite value shows in the solution, which the caller
     /// checks).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn assemble(
         level: Simd,
         hh: Option<&Hh>,
@@ -865,216 +842,5 @@ mod kernels {
             }
         }
         acc.iter().sum::<f64>() + chunks.remainder().iter().sum::<f64>()
-    }
-
-    /// `d[i] = 1/d[i]` where `parent[i]` is not `NONE` (a root keeps its pivot).
-    pub(super) fn invert_pivots(level: Simd, parent: &[u32], d: &mut [f64]) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            match level {
-                // SAFETY: the CPU supports AVX-512F (`crate::simd::simd` checks).
-                Simd::Avx512 => return unsafe { invert_avx512(parent, d) },
-                // SAFETY: the CPU supports AVX2 (`crate::simd::simd` checks).
-                Simd::Avx2 => return unsafe { invert_avx2(parent, d) },
-                Simd::Baseline => {}
-            }
-        }
-        invert_body(parent, d)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,avx2")]
-    unsafe fn invert_avx512(parent: &[u32], d: &mut [f64]) {
-        invert_body(parent, d)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn invert_avx2(parent: &[u32], d: &mut [f64]) {
-        invert_body(parent, d)
-    }
-
-    #[inline(always)]
-    fn invert_body(parent: &[u32], d: &mut [f64]) {
-        let n = d.len();
-        let parent = &parent[..n];
-        for i in 0..n {
-            let inv = 1.0 / d[i];
-            d[i] = if parent[i] == super::NONE { d[i] } else { inv };
-        }
-    }
-
-    /// Advances `hh`'s states of all compartments with their new `v`: eight at a time with
-    /// the AVX-512 kernel where the CPU has it, the rest chunk by chunk (the rates scratch
-    /// stays in L1).
-    pub(super) fn states(level: Simd, h: &mut Hh, dt: f64, v: &[f64]) {
-        let n = v.len();
-        let mut lo = 0;
-        #[cfg(target_arch = "x86_64")]
-        if level == Simd::Avx512 {
-            lo = n / 8 * 8;
-            // SAFETY: the CPU supports AVX-512F and DQ (`crate::simd::simd` checks).
-            unsafe { super::avx512::states(h, dt, v, lo) };
-        }
-        while lo < n {
-            let hi = (lo + CHUNK).min(n);
-            states_chunk(level, h, dt, &v[lo..hi], lo);
-            lo = hi;
-        }
-    }
-
-    /// Advances `hh`'s states of compartments `first..first + v.len()` with their new `v`.
-    fn states_chunk(level: Simd, h: &mut Hh, dt: f64, v: &[f64], first: usize) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if level >= Simd::Avx2 {
-                // SAFETY: the CPU supports AVX2 and FMA (`crate::simd::simd` checks).
-                return unsafe { states_avx2(h, dt, v, first) };
-            }
-        }
-        states_body(h, dt, v, first)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn states_avx2(h: &mut Hh, dt: f64, v: &[f64], first: usize) {
-        states_body(h, dt, v, first)
-    }
-
-    #[inline(always)]
-    fn states_body(h: &mut Hh, dt: f64, v: &[f64], first: usize) {
-        let n = v.len().min(CHUNK);
-        let end = first + n;
-        let (m, hs, ns) = (
-            &mut h.m[first..end],
-            &mut h.h[first..end],
-            &mut h.n[first..end],
-        );
-        let v = &v[..n];
-        // The table lookups (gathers, kept scalar), then the arithmetic (vectorised).
-        let [r0, r1, r2, r3, r4, r5] = &mut h.rates;
-        let (r0, r1, r2, r3, r4, r5) = (
-            &mut r0[..n],
-            &mut r1[..n],
-            &mut r2[..n],
-            &mut r3[..n],
-            &mut r4[..n],
-            &mut r5[..n],
-        );
-        lookup(
-            &h.rows,
-            h.from,
-            h.tscale,
-            h.with,
-            v,
-            [r0, r1, r2, r3, r4, r5],
-        );
-        cnexp(m, r0, r1, dt);
-        cnexp(hs, r2, r3, dt);
-        cnexp(ns, r4, r5, dt);
-    }
-
-    /// NEURON's table lookup (clamped to the first / last point, else linear) of the six
-    /// rates at every `v`, into `out`.
-    #[inline(always)]
-    fn lookup(
-        rows: &[Row],
-        from: f64,
-        tscale: f64,
-        with: usize,
-        v: &[f64],
-        out: [&mut [f64]; 6],
-    ) {
-        let n = v.len();
-        let [r0, r1, r2, r3, r4, r5] = out;
-        let (r0, r1, r2, r3, r4, r5) = (
-            &mut r0[..n],
-            &mut r1[..n],
-            &mut r2[..n],
-            &mut r3[..n],
-            &mut r4[..n],
-            &mut r5[..n],
-        );
-        // `FastPath::hh` made `with` rows (with ≥ 1). The loop stays scalar: gathers are
-        // slower than scalar loads here (measured on the AMD EPYC of bench-results/).
-        let rows = &rows[..with];
-        let last = with.saturating_sub(1) as u32;
-        let top = with as f64;
-        for i in 0..n {
-            let xi = ((v[i] - from) * tscale).max(0.0).min(top);
-            let k = (xi as u32).min(last) as usize;
-            let th = xi - k as f64;
-            let row = &rows[k].0;
-            r0[i] = row[0] + th * row[8];
-            r1[i] = row[1] + th * row[9];
-            r2[i] = row[2] + th * row[10];
-            r3[i] = row[3] + th * row[11];
-            r4[i] = row[4] + th * row[12];
-            r5[i] = row[5] + th * row[13];
-        }
-    }
-
-    /// cnexp: x + (1 − e^{−dt/τ})(x∞ − x). Separate slices as arguments, so LLVM knows they
-    /// do not overlap and vectorises.
-    #[inline(always)]
-    fn cnexp(x: &mut [f64], inf: &[f64], tau: &[f64], dt: f64) {
-        let n = x.len();
-        let (inf, tau) = (&inf[..n], &tau[..n]);
-        for i in 0..n {
-            x[i] += (1.0 - exp(-dt / tau[i])) * (inf[i] - x[i]);
-        }
-    }
-}
-
-/// e^x to within about 1 ulp of the C library's for |x| ≤ 700 (Cody–Waite reduction by ln 2,
-/// degree-13 Taylor polynomial on |r| ≤ ln2/2, 2^k put together from its bits); clamped to
-/// that range, so e^x underflows to about 1e-304 instead of 0. No calls and no branches, so
-/// loops over it vectorise. NaN gives NaN.
-#[inline(always)]
-fn exp(x: f64) -> f64 {
-    const LN2_HI: f64 = 0.693_147_180_369_123_8;
-    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
-    const LOG2E: f64 = std::f64::consts::LOG2_E;
-    // 1.5 · 2^52: adding it rounds to an integer held in the low bits of the mantissa.
-    const SHIFT: f64 = 6_755_399_441_055_744.0;
-    let x = x.clamp(-700.0, 700.0);
-    let t = x * LOG2E + SHIFT;
-    let k = t - SHIFT;
-    let r = (x - k * LN2_HI) - k * LN2_LO;
-    let mut p = 1.0 / 6_227_020_800.0;
-    p = p * r + 1.0 / 479_001_600.0;
-    p = p * r + 1.0 / 39_916_800.0;
-    p = p * r + 1.0 / 3_628_800.0;
-    p = p * r + 1.0 / 362_880.0;
-    p = p * r + 1.0 / 40_320.0;
-    p = p * r + 1.0 / 5_040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    // 2^k: k + 1023 in the exponent field (|k| ≤ 1010 after the clamp).
-    let bits = (t.to_bits().wrapping_sub(SHIFT.to_bits()) as i64 + 1023) << 52;
-    p * f64::from_bits(bits as u64)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::exp;
-
-    #[test]
-    fn exp_is_within_two_ulp_of_the_library() {
-        let mut worst: f64 = 0.0;
-        for k in -199_000..=199_000 {
-            let x = k as f64 * 3.5e-3 + 1e-7;
-            let (a, b) = (exp(x), x.exp());
-            worst = worst.max(((a - b) / b).abs());
-        }
-        assert!(worst < 4.5e-16, "worst relative error {worst}");
-        assert!(exp(f64::NAN).is_nan());
-        assert!(exp(-1e6) < 1e-300 && exp(-1e6) >= 0.0);
-        assert_eq!(exp(0.0), 1.0);
     }
 }

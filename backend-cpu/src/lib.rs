@@ -100,6 +100,7 @@ mod error;
 mod exec;
 mod fast;
 pub mod ions;
+pub mod kernels;
 pub mod library;
 mod mathx;
 mod program;

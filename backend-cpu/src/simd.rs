@@ -73,7 +73,10 @@ static LIMIT: AtomicU8 = AtomicU8::new(u8::MAX);
 /// Caps the level the kernels use (`None`: no cap). Takes effect on the next step of every
 /// engine in the process.
 pub fn set_simd_limit(limit: Option<Simd>) {
-    LIMIT.store(limit.map_or(Simd::Avx512.code(), Simd::code), Ordering::Relaxed);
+    LIMIT.store(
+        limit.map_or(Simd::Avx512.code(), Simd::code),
+        Ordering::Relaxed,
+    );
 }
 
 /// The level the kernels use now: the CPU's best, capped by [`set_simd_limit`] or, if that

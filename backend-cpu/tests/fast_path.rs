@@ -151,11 +151,17 @@ fn same_answers(level: Simd) {
         assert!(b.spikes.len() >= 2, "the test should spike: {:?}", b.spikes);
         assert_eq!(a.spikes.len(), b.spikes.len(), "{method_name}");
         for (x, y) in a.spikes.iter().zip(&b.spikes) {
-            assert!(x.0 == y.0 && close(x.1, y.1), "{method_name}: {x:?} vs {y:?}");
+            assert!(
+                x.0 == y.0 && close(x.1, y.1),
+                "{method_name}: {x:?} vs {y:?}"
+            );
         }
         for (k, (sa, sb)) in a.series.iter().zip(&b.series).enumerate() {
             for (n, (x, y)) in sa.iter().zip(sb).enumerate() {
-                assert!(close(*x, *y), "{method_name} probe {k} sample {n}: {x} vs {y}");
+                assert!(
+                    close(*x, *y),
+                    "{method_name} probe {k} sample {n}: {x} vs {y}"
+                );
             }
         }
         // Every compartment's v, from the fast path's own order.

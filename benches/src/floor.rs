@@ -5,17 +5,23 @@
 //! 1. `hh` currents at `v` and `v + 0.001` mV (NEURON's numeric dI/dv) and the backward-Euler
 //!    matrix in one dense pass (vectorised; the zero-area nodes carry a zero area factor), then
 //!    the IClamp;
-//! 2. Hines elimination and 3. substitution, in storage order (the divisions of independent
-//!    compartments overlap);
+//! 2. Hines elimination, one height at a time (the pivots of a height inverted together), and
+//!    3. substitution, in storage order;
 //! 4. the states: NEURON's `hh` TABLE lookup (−100…100 mV, 200 intervals, linear), then
-//!    `cnexp` (vectorised, with a branch-free `exp`).
+//!    `cnexp`, with the kernel the engine uses (`backend_cpu::kernels::hh_states`; with
+//!    AVX-512 eight compartments at a time, their rates kept in registers).
 //!
 //! This is the engine's fast path without the engine (no placements, probes, events, ion
-//! pools or copies between orders), written separately from it; its answers agree with the
-//! engine's to 1e-9 relative (`tests/tree.rs`). Compiled for AVX-512, AVX2 + FMA and the
-//! baseline, chosen at run time. Cells are independent; with more than one group they are
-//! split into contiguous groups handled by rayon (one task per group per step).
+//! pools, parameter checks or error paths): the assembly, solve and detection are written
+//! here separately; the state kernel and the pivot inversion are the engine's own
+//! (`backend_cpu::kernels`), so the engine's ratio to the floor is the cost of the engine
+//! around the same arithmetic. Its answers agree with the engine's to 1e-9 relative
+//! (`tests/tree.rs`). Compiled for AVX-512, AVX2 + FMA and the baseline, chosen at run time
+//! (`backend_cpu::simd`). Cells are independent; with more than one group they are split into
+//! contiguous groups handled by rayon (one task per group per step).
 
+use backend_cpu::kernels::{hh_states, invert_pivots, HhTable};
+use backend_cpu::simd::{simd, Simd};
 use rayon::prelude::*;
 
 use crate::tree::{
@@ -62,36 +68,6 @@ pub fn hh_rates(v: f64, celsius: f64) -> [f64; 6] {
     [minf, mtau, hinf, htau, ninf, ntau]
 }
 
-/// e^x, branch-free (so loops over it vectorise), about 1 ulp for |x| ≤ 700 (clamped there):
-/// Cody–Waite reduction by ln 2, degree-13 Taylor polynomial, 2^k from its bits. The engine's
-/// fast path uses the same method (written separately there: the floor has no engine code).
-#[inline(always)]
-fn exp(x: f64) -> f64 {
-    const LN2_HI: f64 = 0.693_147_180_369_123_8;
-    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
-    const SHIFT: f64 = 6_755_399_441_055_744.0;
-    let x = x.clamp(-700.0, 700.0);
-    let t = x * std::f64::consts::LOG2_E + SHIFT;
-    let k = t - SHIFT;
-    let r = (x - k * LN2_HI) - k * LN2_LO;
-    let mut p = 1.0 / 6_227_020_800.0;
-    p = p * r + 1.0 / 479_001_600.0;
-    p = p * r + 1.0 / 39_916_800.0;
-    p = p * r + 1.0 / 3_628_800.0;
-    p = p * r + 1.0 / 362_880.0;
-    p = p * r + 1.0 / 40_320.0;
-    p = p * r + 1.0 / 5_040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    let bits = (t.to_bits().wrapping_sub(SHIFT.to_bits()) as i64 + 1023) << 52;
-    p * f64::from_bits(bits as u64)
-}
-
 /// One cell group's arrays, compartments by increasing height (longest path down to a leaf)
 /// then index, so children precede parents and compartments of one height are independent.
 struct Group {
@@ -113,8 +89,8 @@ struct Group {
     v: Vec<f64>,
     d: Vec<f64>,
     rhs: Vec<f64>,
-    /// Rates of one chunk (minf, mtau, hinf, htau, ninf, ntau).
-    rates: [Vec<f64>; 6],
+    /// First position of each height, then the length.
+    levels: Vec<u32>,
     /// Stimulated positions.
     stim: Vec<usize>,
     /// Detector position of each cell, its previous v, its spike times.
@@ -126,14 +102,11 @@ struct Group {
 /// The floor model of one benchmark size.
 pub struct Floor {
     groups: Vec<Group>,
-    /// Row k: the six rates at table point k, then their differences to point k + 1.
-    rows: Vec<[f64; 12]>,
+    /// `hh`'s TABLE.
+    table: HhTable,
     t: f64,
     ncomp: usize,
 }
-
-/// Compartments per chunk of the state pass.
-const CHUNK: usize = 256;
 
 #[inline(always)]
 #[allow(clippy::needless_range_loop)]
@@ -197,21 +170,11 @@ fn assemble(
     }
 }
 
-/// cnexp: x + (1 − e^{−dt/τ})(x∞ − x).
-#[inline(always)]
-fn cnexp(x: &mut [f64], inf: &[f64], tau: &[f64], dt: f64) {
-    let len = x.len();
-    let (inf, tau) = (&inf[..len], &tau[..len]);
-    for i in 0..len {
-        x[i] += (1.0 - exp(-dt / tau[i])) * (inf[i] - x[i]);
-    }
-}
-
 impl Group {
     // Index loops: each pass walks several parallel arrays and a parent index at once.
     #[allow(clippy::needless_range_loop)]
     #[inline(always)]
-    fn step_body(&mut self, rows: &[[f64; 12]], t: f64, dt: f64) {
+    fn step_body(&mut self, level: Simd, table: &HhTable, t: f64, dt: f64) {
         let inv_h = 1.0 / dt;
         let tm = t + dt / 2.0;
         let i_stim = if (DELAY_MS..DELAY_MS + DUR_MS).contains(&tm) {
@@ -236,58 +199,36 @@ impl Group {
         for &k in &self.stim {
             self.rhs[k] += i_stim;
         }
-        // 2. Elimination (d becomes 1/d once final).
+        // 2. Elimination, one height at a time: the pivots of a height are inverted together,
+        // then folded into the parents (higher heights).
         let (parent, a) = (&self.parent[..len], &self.a[..len]);
         let (d, rhs, v) = (&mut self.d[..len], &mut self.rhs[..len], &mut self.v[..len]);
-        for i in 0..len {
-            let p = parent[i];
-            if p == NONE {
-                continue;
+        for w in self.levels.windows(2) {
+            let (lo, hi) = (w[0] as usize, (w[1] as usize).min(len));
+            invert_pivots(level, &parent[lo..hi], &mut d[lo..hi]);
+            for i in lo..hi {
+                let p = parent[i];
+                if p == NONE {
+                    continue;
+                }
+                let p = p as usize;
+                let f = a[i] * d[i];
+                d[p] -= f * a[i];
+                rhs[p] += f * rhs[i];
             }
-            let p = p as usize;
-            let inv = 1.0 / d[i];
-            d[i] = inv;
-            let f = a[i] * inv;
-            d[p] -= f * a[i];
-            rhs[p] += f * rhs[i];
         }
-        // 3. Substitution.
+        // 3. Substitution, straight into v.
         for i in (0..len).rev() {
             let p = parent[i];
-            let x = if p == NONE {
+            v[i] = if p == NONE {
                 rhs[i] / d[i]
             } else {
-                (rhs[i] + a[i] * rhs[p as usize]) * d[i]
+                (rhs[i] + a[i] * v[p as usize]) * d[i]
             };
-            rhs[i] = x;
-            v[i] = x;
         }
-        // 4. States, chunk by chunk: table lookups (scalar), then cnexp (vectorised).
-        let last = rows.len() - 1;
-        let top = T_WITH as f64;
-        let scale_t = T_WITH as f64 / (T_TO - T_FROM);
-        let mut lo = 0;
-        while lo < len {
-            let hi = (lo + CHUNK).min(len);
-            let nn = hi - lo;
-            let [r0, r1, r2, r3, r4, r5] = &mut self.rates;
-            for (q, &vi) in v[lo..hi].iter().enumerate() {
-                let xi = ((vi - T_FROM) * scale_t).max(0.0).min(top);
-                let k = (xi as usize).min(last);
-                let th = xi - k as f64;
-                let row = &rows[k];
-                r0[q] = row[0] + th * row[6];
-                r1[q] = row[1] + th * row[7];
-                r2[q] = row[2] + th * row[8];
-                r3[q] = row[3] + th * row[9];
-                r4[q] = row[4] + th * row[10];
-                r5[q] = row[5] + th * row[11];
-            }
-            cnexp(&mut self.m[lo..hi], &r0[..nn], &r1[..nn], dt);
-            cnexp(&mut self.h[lo..hi], &r2[..nn], &r3[..nn], dt);
-            cnexp(&mut self.n[lo..hi], &r4[..nn], &r5[..nn], dt);
-            lo = hi;
-        }
+        // 4. States: the shared kernel (AVX-512: eight compartments at a time, rates in
+        // registers).
+        hh_states(level, table, dt, v, &mut self.m, &mut self.h, &mut self.n);
         for (c, &k) in self.det.iter().enumerate() {
             let (v0, v1) = (self.last[c], self.v[k]);
             if v0 < THRESHOLD_MV && v1 >= THRESHOLD_MV {
@@ -299,30 +240,26 @@ impl Group {
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512dq,avx2,fma")]
-    unsafe fn step_avx512(&mut self, rows: &[[f64; 12]], t: f64, dt: f64) {
-        self.step_body(rows, t, dt)
+    unsafe fn step_avx512(&mut self, table: &HhTable, t: f64, dt: f64) {
+        self.step_body(Simd::Avx512, table, t, dt)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn step_avx2(&mut self, rows: &[[f64; 12]], t: f64, dt: f64) {
-        self.step_body(rows, t, dt)
+    unsafe fn step_avx2(&mut self, table: &HhTable, t: f64, dt: f64) {
+        self.step_body(Simd::Avx2, table, t, dt)
     }
 
-    fn step(&mut self, rows: &[[f64; 12]], t: f64, dt: f64) {
+    fn step(&mut self, table: &HhTable, t: f64, dt: f64) {
         #[cfg(target_arch = "x86_64")]
-        {
-            if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512dq")
-            {
-                // SAFETY: the CPU supports AVX-512F and DQ (checked just above).
-                return unsafe { self.step_avx512(rows, t, dt) };
-            }
-            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-                // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-                return unsafe { self.step_avx2(rows, t, dt) };
-            }
+        match simd() {
+            // SAFETY: the CPU supports AVX-512F and DQ (`simd` checks).
+            Simd::Avx512 => return unsafe { self.step_avx512(table, t, dt) },
+            // SAFETY: the CPU supports AVX2 and FMA (`simd` checks).
+            Simd::Avx2 => return unsafe { self.step_avx2(table, t, dt) },
+            Simd::Baseline => {}
         }
-        self.step_body(rows, t, dt)
+        self.step_body(Simd::Baseline, table, t, dt)
     }
 }
 
@@ -337,16 +274,9 @@ impl Floor {
         let table: Vec<[f64; 6]> = (0..=T_WITH)
             .map(|i| hh_rates(T_FROM + (T_TO - T_FROM) * i as f64 / T_WITH as f64, CELSIUS))
             .collect();
-        let rows: Vec<[f64; 12]> = (0..T_WITH)
-            .map(|k| {
-                let mut r = [0.0; 12];
-                for j in 0..6 {
-                    r[j] = table[k][j];
-                    r[j + 6] = table[k + 1][j] - table[k][j];
-                }
-                r
-            })
-            .collect();
+        let cols: [Vec<f64>; 6] = std::array::from_fn(|j| table.iter().map(|r| r[j]).collect());
+        let hh_table = HhTable::new(T_FROM, T_TO, std::array::from_fn(|j| cols[j].as_slice()))
+            .ok_or_else(|| Error::Usage("the hh table could not be built".into()))?;
         let init = lookup(&table, V_INIT_MV);
         // One cell's heights (children have larger indices: one backward sweep).
         let mut height = vec![0u32; per];
@@ -366,6 +296,11 @@ impl Floor {
             // Positions: by (height, index) over the whole group.
             let mut order: Vec<usize> = (0..nn).collect();
             order.sort_by_key(|&i| (height[i % per], i));
+            let mut levels: Vec<u32> = (0..nn)
+                .filter(|&q| q == 0 || height[order[q] % per] != height[order[q - 1] % per])
+                .map(|q| q as u32)
+                .collect();
+            levels.push(nn as u32);
             let mut pos = vec![0usize; nn];
             for (q, &i) in order.iter().enumerate() {
                 pos[i] = q;
@@ -401,7 +336,7 @@ impl Floor {
                 v: vec![V_INIT_MV; nn],
                 d: vec![0.0; nn],
                 rhs: vec![0.0; nn],
-                rates: std::array::from_fn(|_| vec![0.0; CHUNK]),
+                levels,
                 stim: (0..cells).map(|c| pos[c * per + geo.root_mid]).collect(),
                 det: (0..cells).map(|c| pos[c * per + geo.root_mid]).collect(),
                 last: vec![V_INIT_MV; cells],
@@ -411,7 +346,7 @@ impl Floor {
         }
         Ok(Floor {
             groups: out,
-            rows,
+            table: hh_table,
             t: 0.0,
             ncomp: size.compartments(),
         })
@@ -424,13 +359,13 @@ impl Floor {
 
     /// One step of dt = 0.025 ms, groups in parallel on the current rayon pool.
     pub fn step(&mut self) {
-        let (t, rows) = (self.t, &self.rows);
+        let (t, table) = (self.t, &self.table);
         if self.groups.len() == 1 {
-            self.groups[0].step(rows, t, DT_MS);
+            self.groups[0].step(table, t, DT_MS);
         } else {
             self.groups
                 .par_iter_mut()
-                .for_each(|g| g.step(rows, t, DT_MS));
+                .for_each(|g| g.step(table, t, DT_MS));
         }
         self.t = t + DT_MS;
     }

@@ -9,41 +9,43 @@
 
 use std::arch::x86_64::*;
 
-use super::{Hh, Row};
+use super::{HhTable, Row};
 
-/// Advances `hh`'s states of compartments `0..n8` (`n8` a multiple of 8, at most `v.len()`)
-/// with their new `v`.
+/// Advances the states of the first multiple of eight compartments of the slices (the
+/// caller does the rest): [`super::hh_states`].
 ///
 /// # Safety
 /// The CPU must support AVX-512F and AVX-512DQ.
 #[target_feature(enable = "avx512f,avx512dq")]
-pub(super) unsafe fn states(h: &mut Hh, dt: f64, v: &[f64], n8: usize) {
-    let n8 = n8.min(v.len()).min(h.m.len()).min(h.h.len()).min(h.n.len()) / 8 * 8;
-    let rows: &[Row] = &h.rows[..h.with.max(1).min(h.rows.len())];
+pub(super) unsafe fn hh_states(
+    table: &HhTable,
+    dt: f64,
+    v: &[f64],
+    m: &mut [f64],
+    h: &mut [f64],
+    n: &mut [f64],
+) {
+    let n8 = v.len().min(m.len()).min(h.len()).min(n.len()) / 8 * 8;
+    let rows: &[Row] = &table.rows;
     if rows.is_empty() {
         return;
     }
     let last = _mm512_set1_epi64((rows.len() - 1) as i64);
-    let from = _mm512_set1_pd(h.from);
-    let tscale = _mm512_set1_pd(h.tscale);
-    let top = _mm512_set1_pd(h.with as f64);
+    let from = _mm512_set1_pd(table.from);
+    let tscale = _mm512_set1_pd(table.tscale);
+    let top = _mm512_set1_pd(rows.len() as f64);
     let zero = _mm512_setzero_pd();
     let neg_dt = _mm512_set1_pd(-dt);
     let one = _mm512_set1_pd(1.0);
-    let (vp, mp, hp, np) = (
-        v.as_ptr(),
-        h.m.as_mut_ptr(),
-        h.h.as_mut_ptr(),
-        h.n.as_mut_ptr(),
-    );
+    let (vp, mp, hp, np) = (v.as_ptr(), m.as_mut_ptr(), h.as_mut_ptr(), n.as_mut_ptr());
     let rp = rows.as_ptr();
     let mut th_lanes = [0.0f64; 8];
     let mut k_lanes = [0i64; 8];
     let mut base = 0;
     while base < n8 {
-        // SAFETY (the loads and stores below): base + 8 ≤ n8 ≤ the length of v, m, h and n;
-        // every table index is clamped to 0..=last < rows.len() (a NaN v gives index 0, as the
-        // scalar code).
+        // Every table index below is clamped to 0..=last < rows.len() (a NaN v gives index
+        // 0, as the scalar code).
+        // SAFETY: base + 8 ≤ n8 ≤ v.len().
         let vv = unsafe { _mm512_loadu_pd(vp.add(base)) };
         // ((v − from)·scale) clamped to [0, with]: max/min return their second operand when
         // the first is NaN, so a NaN v lands on 0.

@@ -1,0 +1,339 @@
+//! Native kernels over raw arrays, shared by the engine's fast path and the `benches` floor:
+//! `hh`'s state update through NEURON's TABLE ([`HhTable`], [`hh_states`]) and the pivot
+//! inversion of a Hines elimination done one tree height at a time ([`invert_pivots`]).
+//!
+//! Each is compiled for AVX-512, AVX2 + FMA and the target's baseline; the caller passes the
+//! level ([`crate::simd::simd`] picks the best the CPU has, capped by the user). The AVX-512
+//! state update is written with intrinsics (`kernels/avx512.rs`): eight compartments at a
+//! time, each compartment's six rates interpolated as one 8-wide row and transposed in
+//! registers, then `cnexp` with a fused multiply–add `exp`. The other levels are portable
+//! loops that LLVM vectorises: the lookup scalar (gathers are slower here), `cnexp` vectorised.
+//! All levels agree to rounding (`tests/fast_path.rs` checks each against the interpreter).
+
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+
+use crate::simd::Simd;
+
+/// A root in a parent array (no parent).
+pub const NO_PARENT: u32 = u32::MAX;
+
+/// Compartments per chunk of the portable state update (its scratch stays in L1).
+const CHUNK: usize = 256;
+
+/// One point of the table, as two 64-byte halves: the six values at point k (lanes 0–5), then
+/// their differences to point k + 1 (lanes 8–13).
+#[repr(C, align(64))]
+#[derive(Clone, Copy, Debug)]
+struct Row([f64; 16]);
+
+/// `hh`'s rates tabulated over v as NEURON's `TABLE … FROM from TO to WITH with`: minf, mtau,
+/// hinf, htau, ninf, ntau (τ in ms) at `with + 1` evenly spaced voltages, interpolated
+/// linearly in between and clamped to the end points outside.
+#[derive(Clone, Debug)]
+pub struct HhTable {
+    rows: Vec<Row>,
+    from: f64,
+    /// with / (to − from).
+    tscale: f64,
+}
+
+impl HhTable {
+    /// The table from the six rates' values at `with + 1` points from `from` to `to` mV
+    /// (`values` in the order minf, mtau, hinf, htau, ninf, ntau); `None` unless every array
+    /// has the same length of at least 2 and `to > from`.
+    pub fn new(from: f64, to: f64, values: [&[f64]; 6]) -> Option<HhTable> {
+        let points = values[0].len();
+        if points < 2
+            || values.iter().any(|x| x.len() != points)
+            || to.partial_cmp(&from) != Some(std::cmp::Ordering::Greater)
+        {
+            return None;
+        }
+        let with = points - 1;
+        let mut rows = vec![Row([0.0; 16]); with];
+        for (slot, vals) in values.iter().enumerate() {
+            for (k, row) in rows.iter_mut().enumerate() {
+                row.0[slot] = vals[k];
+                row.0[slot + 8] = vals[k + 1] - vals[k];
+            }
+        }
+        Some(HhTable {
+            rows,
+            from,
+            tscale: with as f64 / (to - from),
+        })
+    }
+
+    /// The six rates at `v` (mV), interpolated as the kernels do.
+    pub fn rates(&self, v: f64) -> [f64; 6] {
+        let (k, th) = self.point(v);
+        let row = &self.rows[k].0;
+        std::array::from_fn(|j| row[j] + th * row[j + 8])
+    }
+
+    /// The interval and the fraction within it of `v`: `(v − from)·scale` clamped to
+    /// `[0, with]` (NaN to 0), the last point as the end of the last interval.
+    #[inline(always)]
+    fn point(&self, v: f64) -> (usize, f64) {
+        let with = self.rows.len();
+        let xi = ((v - self.from) * self.tscale).max(0.0).min(with as f64);
+        let k = (xi as u32).min(with as u32 - 1) as usize;
+        (k, xi - k as f64)
+    }
+}
+
+/// Advances `hh`'s gates `m`, `h`, `n` over `dt` (ms) with the membrane potentials `v` (mV),
+/// compartment by compartment: NEURON's TABLE lookup of the rates, then `cnexp`,
+/// x ← x + (1 − e^{−dt/τ})(x∞ − x). Works on the common length of the four slices.
+pub fn hh_states(
+    level: Simd,
+    table: &HhTable,
+    dt: f64,
+    v: &[f64],
+    m: &mut [f64],
+    h: &mut [f64],
+    n: &mut [f64],
+) {
+    let len = v.len().min(m.len()).min(h.len()).min(n.len());
+    let mut lo = 0;
+    #[cfg(target_arch = "x86_64")]
+    if level == Simd::Avx512 {
+        lo = len / 8 * 8;
+        // SAFETY: `level` is Avx512 only where the CPU has AVX-512F and DQ
+        // (`crate::simd::simd` checks).
+        unsafe {
+            avx512::hh_states(
+                table,
+                dt,
+                &v[..lo],
+                &mut m[..lo],
+                &mut h[..lo],
+                &mut n[..lo],
+            )
+        };
+    }
+    while lo < len {
+        let hi = (lo + CHUNK).min(len);
+        let (v, m, h, n) = (&v[lo..hi], &mut m[lo..hi], &mut h[lo..hi], &mut n[lo..hi]);
+        #[cfg(target_arch = "x86_64")]
+        if level >= Simd::Avx2 {
+            // SAFETY: `level` is Avx2 or more only where the CPU has AVX2 and FMA.
+            unsafe { states_avx2(table, dt, v, m, h, n) };
+            lo = hi;
+            continue;
+        }
+        states_chunk(table, dt, v, m, h, n);
+        lo = hi;
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn states_avx2(t: &HhTable, dt: f64, v: &[f64], m: &mut [f64], h: &mut [f64], n: &mut [f64]) {
+    states_chunk(t, dt, v, m, h, n)
+}
+
+/// At most [`CHUNK`] compartments: the lookups into scratch arrays (scalar), then `cnexp`
+/// (vectorised).
+#[inline(always)]
+fn states_chunk(t: &HhTable, dt: f64, v: &[f64], m: &mut [f64], h: &mut [f64], n: &mut [f64]) {
+    let len = v.len().min(CHUNK).min(m.len()).min(h.len()).min(n.len());
+    let mut r = [[0.0; CHUNK]; 6];
+    for (i, &vi) in v[..len].iter().enumerate() {
+        let (k, th) = t.point(vi);
+        let row = &t.rows[k].0;
+        for j in 0..6 {
+            r[j][i] = row[j] + th * row[j + 8];
+        }
+    }
+    cnexp(&mut m[..len], &r[0][..len], &r[1][..len], dt);
+    cnexp(&mut h[..len], &r[2][..len], &r[3][..len], dt);
+    cnexp(&mut n[..len], &r[4][..len], &r[5][..len], dt);
+}
+
+/// cnexp: x + (1 − e^{−dt/τ})(x∞ − x). Separate slices as arguments, so LLVM knows they do
+/// not overlap and vectorises.
+#[inline(always)]
+fn cnexp(x: &mut [f64], inf: &[f64], tau: &[f64], dt: f64) {
+    let n = x.len();
+    let (inf, tau) = (&inf[..n], &tau[..n]);
+    for i in 0..n {
+        x[i] += (1.0 - exp(-dt / tau[i])) * (inf[i] - x[i]);
+    }
+}
+
+/// `d[i] ← 1/d[i]` wherever `parent[i]` is not [`NO_PARENT`] (a root keeps its pivot): the
+/// pivots of one height of a Hines elimination, all final once the lower heights are
+/// eliminated, inverted together (vectorised).
+pub fn invert_pivots(level: Simd, parent: &[u32], d: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    match level {
+        // SAFETY: the CPU has AVX-512F where `level` says so (`crate::simd::simd` checks).
+        Simd::Avx512 => return unsafe { invert_avx512(parent, d) },
+        // SAFETY: likewise for AVX2.
+        Simd::Avx2 => return unsafe { invert_avx2(parent, d) },
+        Simd::Baseline => {}
+    }
+    let _ = level;
+    invert_body(parent, d)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2")]
+fn invert_avx512(parent: &[u32], d: &mut [f64]) {
+    invert_body(parent, d)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn invert_avx2(parent: &[u32], d: &mut [f64]) {
+    invert_body(parent, d)
+}
+
+#[inline(always)]
+fn invert_body(parent: &[u32], d: &mut [f64]) {
+    let n = d.len().min(parent.len());
+    let (parent, d) = (&parent[..n], &mut d[..n]);
+    for i in 0..n {
+        let inv = 1.0 / d[i];
+        d[i] = if parent[i] == NO_PARENT { d[i] } else { inv };
+    }
+}
+
+/// e^x to within about 1 ulp of the C library's for |x| ≤ 700 (Cody–Waite reduction by ln 2,
+/// degree-13 Taylor polynomial on |r| ≤ ln2/2, 2^k put together from its bits); clamped to
+/// that range, so e^x underflows to about 1e-304 instead of 0. No calls and no branches, so
+/// loops over it vectorise. NaN gives NaN.
+#[inline(always)]
+pub(crate) fn exp(x: f64) -> f64 {
+    const LN2_HI: f64 = 0.693_147_180_369_123_8;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    const LOG2E: f64 = std::f64::consts::LOG2_E;
+    // 1.5 · 2^52: adding it rounds to an integer held in the low bits of the mantissa.
+    const SHIFT: f64 = 6_755_399_441_055_744.0;
+    let x = x.clamp(-700.0, 700.0);
+    let t = x * LOG2E + SHIFT;
+    let k = t - SHIFT;
+    let r = (x - k * LN2_HI) - k * LN2_LO;
+    let mut p = 1.0 / 6_227_020_800.0;
+    p = p * r + 1.0 / 479_001_600.0;
+    p = p * r + 1.0 / 39_916_800.0;
+    p = p * r + 1.0 / 3_628_800.0;
+    p = p * r + 1.0 / 362_880.0;
+    p = p * r + 1.0 / 40_320.0;
+    p = p * r + 1.0 / 5_040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    // 2^k: k + 1023 in the exponent field (|k| ≤ 1010 after the clamp).
+    let bits = (t.to_bits().wrapping_sub(SHIFT.to_bits()) as i64 + 1023) << 52;
+    p * f64::from_bits(bits as u64)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exp_is_within_two_ulp_of_the_library() {
+        let mut worst: f64 = 0.0;
+        for k in -199_000..=199_000 {
+            let x = k as f64 * 3.5e-3 + 1e-7;
+            let (a, b) = (exp(x), x.exp());
+            worst = worst.max(((a - b) / b).abs());
+        }
+        assert!(worst < 4.5e-16, "worst relative error {worst}");
+        assert!(exp(f64::NAN).is_nan());
+        assert!(exp(-1e6) < 1e-300 && exp(-1e6) >= 0.0);
+        assert_eq!(exp(0.0), 1.0);
+    }
+
+    /// A made-up table (3 points over −100…100 mV) interpolates and clamps as NEURON's.
+    #[test]
+    fn table_interpolates_and_clamps() {
+        let vals: [Vec<f64>; 6] = std::array::from_fn(|j| vec![j as f64, 10.0 + j as f64, 30.0]);
+        let t = HhTable::new(-100.0, 100.0, std::array::from_fn(|j| vals[j].as_slice())).unwrap();
+        assert_eq!(t.rates(-200.0)[1], 1.0);
+        assert_eq!(t.rates(f64::NAN)[1], 1.0);
+        assert_eq!(t.rates(-50.0)[1], 6.0);
+        assert_eq!(t.rates(0.0)[1], 11.0);
+        assert_eq!(t.rates(50.0)[1], 20.5);
+        assert_eq!(t.rates(1e9)[1], 30.0);
+        assert!(HhTable::new(0.0, 1.0, [&[1.0][..]; 6]).is_none());
+        assert!(HhTable::new(1.0, 1.0, [&[1.0, 2.0][..]; 6]).is_none());
+    }
+
+    /// Every level the CPU has gives the closed form of cnexp with the interpolated rates,
+    /// including the scalar tail after the last full group of eight.
+    #[test]
+    fn hh_states_match_the_closed_form_at_every_level() {
+        let pts = 201;
+        let v_of = |k: usize| -100.0 + k as f64;
+        let vals: [Vec<f64>; 6] = std::array::from_fn(|j| {
+            (0..pts)
+                .map(|k| {
+                    let x = v_of(k);
+                    if j % 2 == 0 {
+                        1.0 / (1.0 + (-(x + 40.0 + 10.0 * j as f64) / 7.0).exp())
+                    } else {
+                        0.2 + 5.0 / (1.0 + (x / 30.0).powi(2))
+                    }
+                })
+                .collect()
+        });
+        let t = HhTable::new(-100.0, 100.0, std::array::from_fn(|j| vals[j].as_slice())).unwrap();
+        let n = 29;
+        let v: Vec<f64> = (0..n).map(|i| -130.0 + 9.7 * i as f64).collect();
+        let dt = 0.025;
+        for level in [Simd::Baseline, Simd::Avx2, Simd::Avx512] {
+            if level > crate::simd::detected() {
+                eprintln!("kernels: this CPU has no {level:?}; that level is not checked");
+                continue;
+            }
+            let (mut m, mut h, mut nn) = (vec![0.1; n], vec![0.5; n], vec![0.9; n]);
+            hh_states(level, &t, dt, &v, &mut m, &mut h, &mut nn);
+            for i in 0..n {
+                let r = t.rates(v[i]);
+                for (x, x0, inf, tau) in [
+                    (m[i], 0.1, r[0], r[1]),
+                    (h[i], 0.5, r[2], r[3]),
+                    (nn[i], 0.9, r[4], r[5]),
+                ] {
+                    let want = x0 + (1.0 - (-dt / tau).exp()) * (inf - x0);
+                    assert!(
+                        (x - want).abs() <= 1e-14,
+                        "{level:?} compartment {i}: {x} vs {want}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn pivots_of_roots_are_kept() {
+        for level in [Simd::Baseline, Simd::Avx2, Simd::Avx512] {
+            if level > crate::simd::detected() {
+                continue;
+            }
+            let parent: Vec<u32> = (0..19)
+                .map(|i| if i % 7 == 3 { NO_PARENT } else { 0 })
+                .collect();
+            let mut d: Vec<f64> = (0..19).map(|i| 2.0 + i as f64).collect();
+            invert_pivots(level, &parent, &mut d);
+            for (i, x) in d.iter().enumerate() {
+                let want = if i % 7 == 3 {
+                    2.0 + i as f64
+                } else {
+                    1.0 / (2.0 + i as f64)
+                };
+                assert_eq!(*x, want, "{level:?} {i}");
+            }
+        }
+    }
+}

@@ -1252,8 +1252,10 @@ fn drive(
 }
 
 /// Blocks of whole cells, each an [`Engine`], stepped in parallel (rayon); spikes for another
-/// block are delivered between steps. Exact when every connection between blocks has a delay
-/// of at least dt (checked): such an event cannot be due before the next step.
+/// block are delivered between steps ([`Network::step`]) or, in [`Network::run`], between
+/// epochs of [`Network::epoch_steps`] steps that each block runs on its own. Exact when every
+/// connection between blocks has a delay of at least dt (checked): such an event cannot be
+/// due before the next step (or epoch).
 pub struct Network {
     blocks: Vec<Engine>,
 }
@@ -1359,6 +1361,37 @@ impl Network {
     pub fn step(&mut self) -> Result<()> {
         use rayon::prelude::*;
         self.blocks.par_iter_mut().try_for_each(Engine::step)?;
+        self.exchange()
+    }
+
+    /// How many steps the blocks may take on their own before their spikes must reach each
+    /// other: the least delay of a connection between two blocks, in whole steps (at least
+    /// 1), or `None` without such connections. A spike sent within those steps is due only
+    /// after them (its delay is at least their length), as in NEURON's and Arbor's
+    /// minimum-delay epochs.
+    pub fn epoch_steps(&self) -> Option<usize> {
+        let dt = self.blocks.first().map_or(0.025, Engine::dt);
+        let least = self
+            .blocks
+            .iter()
+            .flat_map(|b| {
+                let from = b.block;
+                b.detectors
+                    .iter()
+                    .flat_map(|d| d.targets.iter())
+                    .chain(b.output_targets.iter().flatten())
+                    .filter(move |tg| tg.block != from)
+                    .map(|tg| tg.delay_ms)
+            })
+            .fold(f64::INFINITY, f64::min);
+        // A hair of slack for delays that are whole multiples of dt in decimal.
+        least
+            .is_finite()
+            .then(|| ((least / dt) * (1.0 + 1e-12)).floor().max(1.0) as usize)
+    }
+
+    /// Delivers the spikes the blocks sent each other.
+    fn exchange(&mut self) -> Result<()> {
         let mut mail = Vec::new();
         for b in &mut self.blocks {
             mail.append(&mut b.outbox);
@@ -1392,19 +1425,33 @@ impl Network {
         for (b, r) in self.blocks.iter().zip(&mut recs) {
             b.sample(r);
         }
-        drive(
-            steps,
-            || {
-                self.step()?;
-                for (b, r) in self.blocks.iter_mut().zip(&mut recs) {
-                    let mut lap = Lap::start(b.profile.is_some());
-                    b.sample(r);
-                    lap.lap(b.profile.as_mut().map(|p| &mut p.probes_ns));
-                }
-                Ok(())
-            },
-            progress,
-        )?;
+        // Epochs: each block runs up to the least delay between blocks (and at most a
+        // hundredth of the run, for progress) on its own thread, then spikes are exchanged.
+        // Without connections between blocks they only meet for progress.
+        use rayon::prelude::*;
+        let every = (steps / 100).max(1);
+        let epoch = self.epoch_steps().unwrap_or(every).min(every);
+        let mut progress = progress;
+        let mut done = 0;
+        progress(0.0);
+        while done < steps {
+            let n = epoch.min(steps - done);
+            self.blocks
+                .par_iter_mut()
+                .zip(recs.par_iter_mut())
+                .try_for_each(|(b, r)| -> Result<()> {
+                    for _ in 0..n {
+                        b.step()?;
+                        let mut lap = Lap::start(b.profile.is_some());
+                        b.sample(r);
+                        lap.lap(b.profile.as_mut().map(|p| &mut p.probes_ns));
+                    }
+                    Ok(())
+                })?;
+            self.exchange()?;
+            done += n;
+            progress(done as f64 / steps as f64);
+        }
         for (b, r) in self.blocks.iter().zip(&mut recs) {
             r.spikes = b.spikes.clone();
         }

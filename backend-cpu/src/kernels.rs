@@ -4,12 +4,15 @@
 //!
 //! Each is compiled for AVX-512, AVX2 + FMA and the target's baseline; the caller passes the
 //! level ([`crate::simd::simd`] picks the best the CPU has, capped by the user). The AVX-512
-//! state update is written with intrinsics (`kernels/avx512.rs`): eight compartments at a
-//! time, each compartment's six rates interpolated as one 8-wide row and transposed in
-//! registers, then `cnexp` with a fused multiply–add `exp`. The other levels are portable
-//! loops that LLVM vectorises: the lookup scalar (gathers are slower here), `cnexp` vectorised.
+//! and AVX2 state updates are written with intrinsics (`kernels/avx512.rs`, `kernels/avx2.rs`):
+//! eight (four) compartments at a time, each compartment's six rates interpolated as one row
+//! and transposed in registers, then `cnexp` with a fused multiply–add `exp`. The baseline and
+//! the last few compartments use portable loops: the lookup scalar (gathers are slower here),
+//! `cnexp` vectorised by LLVM.
 //! All levels agree to rounding (`tests/fast_path.rs` checks each against the interpreter).
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
 
@@ -113,25 +116,28 @@ pub fn hh_states(
             )
         };
     }
+    #[cfg(target_arch = "x86_64")]
+    if level == Simd::Avx2 {
+        lo = len / 4 * 4;
+        // SAFETY: `level` is Avx2 only where the CPU has AVX2 and FMA.
+        unsafe {
+            avx2::hh_states(
+                table,
+                dt,
+                &v[..lo],
+                &mut m[..lo],
+                &mut h[..lo],
+                &mut n[..lo],
+            )
+        };
+    }
+    // The rest (fewer than eight), or everything at the baseline.
     while lo < len {
         let hi = (lo + CHUNK).min(len);
         let (v, m, h, n) = (&v[lo..hi], &mut m[lo..hi], &mut h[lo..hi], &mut n[lo..hi]);
-        #[cfg(target_arch = "x86_64")]
-        if level >= Simd::Avx2 {
-            // SAFETY: `level` is Avx2 or more only where the CPU has AVX2 and FMA.
-            unsafe { states_avx2(table, dt, v, m, h, n) };
-            lo = hi;
-            continue;
-        }
         states_chunk(table, dt, v, m, h, n);
         lo = hi;
     }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn states_avx2(t: &HhTable, dt: f64, v: &[f64], m: &mut [f64], h: &mut [f64], n: &mut [f64]) {
-    states_chunk(t, dt, v, m, h, n)
 }
 
 /// At most [`CHUNK`] compartments: the lookups into scratch arrays (scalar), then `cnexp`
@@ -201,6 +207,25 @@ fn invert_body(parent: &[u32], d: &mut [f64]) {
     }
 }
 
+/// The coefficients of e^r's degree-13 Taylor polynomial, highest degree first (1/13!, …,
+/// 1/2, 1, 1), for Horner's scheme in every `exp` of the kernels.
+const EXP_TAYLOR: [f64; 14] = [
+    1.0 / 6_227_020_800.0,
+    1.0 / 479_001_600.0,
+    1.0 / 39_916_800.0,
+    1.0 / 3_628_800.0,
+    1.0 / 362_880.0,
+    1.0 / 40_320.0,
+    1.0 / 5_040.0,
+    1.0 / 720.0,
+    1.0 / 120.0,
+    1.0 / 24.0,
+    1.0 / 6.0,
+    0.5,
+    1.0,
+    1.0,
+];
+
 /// e^x to within about 1 ulp of the C library's for |x| ≤ 700 (Cody–Waite reduction by ln 2,
 /// degree-13 Taylor polynomial on |r| ≤ ln2/2, 2^k put together from its bits); clamped to
 /// that range, so e^x underflows to about 1e-304 instead of 0. No calls and no branches, so
@@ -216,20 +241,10 @@ pub(crate) fn exp(x: f64) -> f64 {
     let t = x * LOG2E + SHIFT;
     let k = t - SHIFT;
     let r = (x - k * LN2_HI) - k * LN2_LO;
-    let mut p = 1.0 / 6_227_020_800.0;
-    p = p * r + 1.0 / 479_001_600.0;
-    p = p * r + 1.0 / 39_916_800.0;
-    p = p * r + 1.0 / 3_628_800.0;
-    p = p * r + 1.0 / 362_880.0;
-    p = p * r + 1.0 / 40_320.0;
-    p = p * r + 1.0 / 5_040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
+    let mut p = EXP_TAYLOR[0];
+    for &c in &EXP_TAYLOR[1..] {
+        p = p * r + c;
+    }
     // 2^k: k + 1023 in the exponent field (|k| ≤ 1010 after the clamp).
     let bits = (t.to_bits().wrapping_sub(SHIFT.to_bits()) as i64 + 1023) << 52;
     p * f64::from_bits(bits as u64)

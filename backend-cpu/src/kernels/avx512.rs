@@ -166,22 +166,6 @@ fn exp(x: __m512d) -> __m512d {
     const LN2_HI: f64 = 0.693_147_180_369_123_8;
     const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
     const SHIFT: f64 = 6_755_399_441_055_744.0;
-    const C: [f64; 14] = [
-        1.0 / 6_227_020_800.0,
-        1.0 / 479_001_600.0,
-        1.0 / 39_916_800.0,
-        1.0 / 3_628_800.0,
-        1.0 / 362_880.0,
-        1.0 / 40_320.0,
-        1.0 / 5_040.0,
-        1.0 / 720.0,
-        1.0 / 120.0,
-        1.0 / 24.0,
-        1.0 / 6.0,
-        0.5,
-        1.0,
-        1.0,
-    ];
     // NaN stays NaN: the second operand is returned when one is NaN.
     let x = _mm512_max_pd(_mm512_set1_pd(-700.0), x);
     let x = _mm512_min_pd(_mm512_set1_pd(700.0), x);
@@ -190,8 +174,8 @@ fn exp(x: __m512d) -> __m512d {
     let k = _mm512_sub_pd(t, shift);
     let r = _mm512_fnmadd_pd(k, _mm512_set1_pd(LN2_HI), x);
     let r = _mm512_fnmadd_pd(k, _mm512_set1_pd(LN2_LO), r);
-    let mut p = _mm512_set1_pd(C[0]);
-    for &c in &C[1..] {
+    let mut p = _mm512_set1_pd(super::EXP_TAYLOR[0]);
+    for &c in &super::EXP_TAYLOR[1..] {
         p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(c));
     }
     _mm512_scalef_pd(p, k)

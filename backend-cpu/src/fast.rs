@@ -655,23 +655,7 @@ impl FastPath {
         // (vectorised; roots keep theirs), then folded into their parents (higher heights).
         let (parent, a) = (&self.parent[..n], &self.a[..n]);
         let (d, rhs) = (&mut self.d[..n], &mut self.rhs[..n]);
-        for w in self.levels.windows(2) {
-            let (lo, hi) = (w[0] as usize, (w[1] as usize).min(n));
-            if lo >= hi {
-                continue;
-            }
-            shared::invert_pivots(level, &parent[lo..hi], &mut d[lo..hi]);
-            for i in lo..hi {
-                let p = parent[i];
-                if p == NONE {
-                    continue;
-                }
-                let p = p as usize;
-                let f = a[i] * d[i];
-                d[p] -= f * a[i];
-                rhs[p] += f * rhs[i];
-            }
-        }
+        shared::eliminate(level, &self.levels, parent, a, d, rhs);
         // 3. Substitution, roots to leaves: backward Euler's solution is the new v;
         // Crank–Nicolson's is v at t + dt/2, extrapolated to t + dt.
         let vq = &mut vq[..n];

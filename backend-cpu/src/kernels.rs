@@ -100,36 +100,22 @@ pub fn hh_states(
 ) {
     let len = v.len().min(m.len()).min(h.len()).min(n.len());
     let mut lo = 0;
+    // The intrinsics kernels take whole groups of their width.
     #[cfg(target_arch = "x86_64")]
-    if level == Simd::Avx512 {
-        lo = len / 8 * 8;
-        // SAFETY: `level` is Avx512 only where the CPU has AVX-512F and DQ
-        // (`crate::simd::simd` checks).
-        unsafe {
-            avx512::hh_states(
-                table,
-                dt,
-                &v[..lo],
-                &mut m[..lo],
-                &mut h[..lo],
-                &mut n[..lo],
-            )
+    {
+        type Wide = unsafe fn(&HhTable, f64, &[f64], &mut [f64], &mut [f64], &mut [f64]);
+        let wide: Option<(usize, Wide)> = match level {
+            Simd::Avx512 => Some((8, avx512::hh_states)),
+            Simd::Avx2 => Some((4, avx2::hh_states)),
+            Simd::Baseline => None,
         };
-    }
-    #[cfg(target_arch = "x86_64")]
-    if level == Simd::Avx2 {
-        lo = len / 4 * 4;
-        // SAFETY: `level` is Avx2 only where the CPU has AVX2 and FMA.
-        unsafe {
-            avx2::hh_states(
-                table,
-                dt,
-                &v[..lo],
-                &mut m[..lo],
-                &mut h[..lo],
-                &mut n[..lo],
-            )
-        };
+        if let Some((width, kernel)) = wide {
+            lo = len / width * width;
+            let (v, m, h, n) = (&v[..lo], &mut m[..lo], &mut h[..lo], &mut n[..lo]);
+            // SAFETY: `level` is Avx512 (Avx2) only where the CPU has AVX-512F and DQ (AVX2
+            // and FMA): `crate::simd::simd` checks.
+            unsafe { kernel(table, dt, v, m, h, n) };
+        }
     }
     // The rest (fewer than eight), or everything at the baseline.
     while lo < len {
@@ -166,6 +152,41 @@ fn cnexp(x: &mut [f64], inf: &[f64], tau: &[f64], dt: f64) {
     let (inf, tau) = (&inf[..n], &tau[..n]);
     for i in 0..n {
         x[i] += (1.0 - exp(-dt / tau[i])) * (inf[i] - x[i]);
+    }
+}
+
+/// Hines elimination of a tree stored by height (children before parents; `levels` holds the
+/// first position of each height, then the length): for each height, its pivots are inverted
+/// together ([`invert_pivots`]) and each compartment is folded into its parent,
+/// `d[p] −= a²/d`, `rhs[p] += a·rhs/d`. Afterwards `d` holds the inverted pivots (roots keep
+/// theirs) and `rhs` the eliminated right-hand side for the substitution,
+/// `x = rhs/d` at a root and `(rhs + a·x[parent])·d` elsewhere.
+pub fn eliminate(
+    level: Simd,
+    levels: &[u32],
+    parent: &[u32],
+    a: &[f64],
+    d: &mut [f64],
+    rhs: &mut [f64],
+) {
+    let n = parent.len().min(a.len()).min(d.len()).min(rhs.len());
+    let (parent, a, d, rhs) = (&parent[..n], &a[..n], &mut d[..n], &mut rhs[..n]);
+    for w in levels.windows(2) {
+        let (lo, hi) = ((w[0] as usize).min(n), (w[1] as usize).min(n));
+        if lo >= hi {
+            continue;
+        }
+        invert_pivots(level, &parent[lo..hi], &mut d[lo..hi]);
+        for i in lo..hi {
+            let p = parent[i];
+            if p == NO_PARENT {
+                continue;
+            }
+            let p = p as usize;
+            let f = a[i] * d[i];
+            d[p] -= f * a[i];
+            rhs[p] += f * rhs[i];
+        }
     }
 }
 
@@ -326,6 +347,76 @@ mod tests {
                         "{level:?} compartment {i}: {x} vs {want}"
                     );
                 }
+            }
+        }
+    }
+
+    /// A branched tree stored by height, eliminated and substituted, against a dense solve of
+    /// the same symmetric system (diagonal d, off-diagonal −a between child and parent).
+    #[test]
+    #[allow(clippy::needless_range_loop)]
+    fn elimination_by_height_solves_the_tree() {
+        // Positions by height: leaves 0–3, then 4 (parent of 0, 1), 5 (parent of 2, 3),
+        // 6 (parent of 4), 7 the root (parent of 5, 6).
+        let parent = [4, 4, 5, 5, 6, 7, 7, NO_PARENT];
+        let levels = [0, 4, 6, 7, 8];
+        let n = parent.len();
+        let a: Vec<f64> = (0..n).map(|i| 0.5 + 0.1 * i as f64).collect();
+        let d: Vec<f64> = (0..n).map(|i| 3.0 + 0.2 * i as f64).collect();
+        let rhs0: Vec<f64> = (0..n).map(|i| (i as f64 * 0.7).sin()).collect();
+        let mut dense = vec![vec![0.0; n]; n];
+        for i in 0..n {
+            dense[i][i] = d[i];
+            if parent[i] != NO_PARENT {
+                let p = parent[i] as usize;
+                dense[i][p] = -a[i];
+                dense[p][i] = -a[i];
+            }
+        }
+        // Dense Gauss–Jordan for the reference.
+        let mut m: Vec<Vec<f64>> = dense
+            .iter()
+            .zip(&rhs0)
+            .map(|(r, b)| {
+                let mut r = r.clone();
+                r.push(*b);
+                r
+            })
+            .collect();
+        for c in 0..n {
+            let piv = m[c][c];
+            for k in 0..=n {
+                m[c][k] /= piv;
+            }
+            for r in 0..n {
+                if r != c {
+                    let f = m[r][c];
+                    for k in 0..=n {
+                        m[r][k] -= f * m[c][k];
+                    }
+                }
+            }
+        }
+        for level in [Simd::Baseline, Simd::Avx2, Simd::Avx512] {
+            if level > crate::simd::detected() {
+                continue;
+            }
+            let (mut dd, mut rhs) = (d.clone(), rhs0.clone());
+            eliminate(level, &levels, &parent, &a, &mut dd, &mut rhs);
+            let mut x = vec![0.0; n];
+            for i in (0..n).rev() {
+                x[i] = match parent[i] {
+                    NO_PARENT => rhs[i] / dd[i],
+                    p => (rhs[i] + a[i] * x[p as usize]) * dd[i],
+                };
+            }
+            for i in 0..n {
+                assert!(
+                    (x[i] - m[i][n]).abs() < 1e-14,
+                    "{level:?} {i}: {} vs {}",
+                    x[i],
+                    m[i][n]
+                );
             }
         }
     }

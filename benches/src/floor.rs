@@ -12,15 +12,15 @@
 //!    AVX-512 eight compartments at a time, their rates kept in registers).
 //!
 //! This is the engine's fast path without the engine (no placements, probes, events, ion
-//! pools, parameter checks or error paths): the assembly, solve and detection are written
-//! here separately; the state kernel and the pivot inversion are the engine's own
+//! pools, parameter checks or error paths): the assembly, substitution and detection are
+//! written here separately; the state kernel and the elimination are the engine's own
 //! (`backend_cpu::kernels`), so the engine's ratio to the floor is the cost of the engine
 //! around the same arithmetic. Its answers agree with the engine's to 1e-9 relative
 //! (`tests/tree.rs`). Compiled for AVX-512, AVX2 + FMA and the baseline, chosen at run time
 //! (`backend_cpu::simd`). Cells are independent; with more than one group they are split into
 //! contiguous groups handled by rayon (one task per group per step).
 
-use backend_cpu::kernels::{hh_states, invert_pivots, HhTable};
+use backend_cpu::kernels::{eliminate, hh_states, HhTable};
 use backend_cpu::simd::{simd, Simd};
 use rayon::prelude::*;
 
@@ -203,20 +203,7 @@ impl Group {
         // then folded into the parents (higher heights).
         let (parent, a) = (&self.parent[..len], &self.a[..len]);
         let (d, rhs, v) = (&mut self.d[..len], &mut self.rhs[..len], &mut self.v[..len]);
-        for w in self.levels.windows(2) {
-            let (lo, hi) = (w[0] as usize, (w[1] as usize).min(len));
-            invert_pivots(level, &parent[lo..hi], &mut d[lo..hi]);
-            for i in lo..hi {
-                let p = parent[i];
-                if p == NONE {
-                    continue;
-                }
-                let p = p as usize;
-                let f = a[i] * d[i];
-                d[p] -= f * a[i];
-                rhs[p] += f * rhs[i];
-            }
-        }
+        eliminate(level, &self.levels, parent, a, d, rhs);
         // 3. Substitution, straight into v.
         for i in (0..len).rev() {
             let p = parent[i];

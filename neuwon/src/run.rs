@@ -40,6 +40,8 @@ pub struct Built {
     probe_at: Vec<(usize, usize)>,
     /// (block, detector index in the block) of each detector.
     detector_at: Vec<(usize, usize)>,
+    /// Worker threads the model file asks for (`None`: rayon's default pool, all cores).
+    threads: Option<usize>,
 }
 
 /// Most compartments a model may have (about 10 GB of state at the limit).
@@ -689,17 +691,25 @@ pub fn build(model: &Model) -> Result<Built, ModelErrors> {
         compartments,
         probe_at,
         detector_at,
+        threads: model.simulation.threads,
     })
 }
 
 impl Built {
     /// Runs to `tstop` and merges the blocks' recordings: series in probe order, spikes by
     /// global detector index (the order of `detector_cells`), sorted by time.
-    pub fn run(&mut self, progress: impl FnMut(f64)) -> Result<Recording, String> {
-        let recs = self
-            .network
-            .run(self.tstop_ms, progress)
-            .map_err(|e| e.to_string())?;
+    /// With `threads` set in the model file, the blocks run on a pool of that many threads.
+    pub fn run(&mut self, progress: impl FnMut(f64) + Send) -> Result<Recording, String> {
+        let (network, tstop) = (&mut self.network, self.tstop_ms);
+        let recs = match self.threads {
+            Some(n) => rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .map_err(|e| format!("starting {n} worker threads: {e}"))?
+                .install(|| network.run(tstop, progress)),
+            None => network.run(tstop, progress),
+        }
+        .map_err(|e| e.to_string())?;
         let mut out = Recording {
             t_ms: recs.first().map(|r| r.t_ms.clone()).unwrap_or_default(),
             ..Default::default()

@@ -2,7 +2,7 @@
 //! parallel): each cell's answer is bit for bit the one it gets alone, and agrees with a dense
 //! solve of its system.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::needless_range_loop)]
 
 use integrate::{CableTree, Hines, Scheme};
 

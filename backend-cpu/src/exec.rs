@@ -1312,10 +1312,12 @@ impl<'a> Vm<'a> {
                         NodeVal::Diam => self.env.diam,
                     };
                     let off = if *what == NodeVal::V { self.v_off } else { 0.0 };
+                    let nodes = self.node.get(base..base + len).unwrap_or(&[]);
                     if let Some(o) = self.s.regs.get_mut(*d) {
-                        for l in 0..len {
-                            let k = self.node.get(base + l).copied().unwrap_or(usize::MAX);
-                            o[l] = src.get(k).copied().unwrap_or(f64::NAN) + off;
+                        // A node out of range reads NaN (branch-free select).
+                        for (o, &k) in o.iter_mut().zip(nodes) {
+                            let x = src.get(k).copied();
+                            *o = if let Some(x) = x { x } else { f64::NAN } + off;
                         }
                     }
                 }

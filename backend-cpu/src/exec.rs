@@ -1314,10 +1314,9 @@ impl<'a> Vm<'a> {
                     let off = if *what == NodeVal::V { self.v_off } else { 0.0 };
                     let nodes = self.node.get(base..base + len).unwrap_or(&[]);
                     if let Some(o) = self.s.regs.get_mut(*d) {
-                        // A node out of range reads NaN (branch-free select).
+                        // A node out of range reads NaN.
                         for (o, &k) in o.iter_mut().zip(nodes) {
-                            let x = src.get(k).copied();
-                            *o = if let Some(x) = x { x } else { f64::NAN } + off;
+                            *o = src.get(k).copied().unwrap_or(f64::NAN) + off;
                         }
                     }
                 }

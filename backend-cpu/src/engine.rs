@@ -914,8 +914,8 @@ impl Engine {
             // 2. Currents at v_n and t + dt/2, linearised: I(v) ≈ i + g·(v − v_n).
             self.membrane_currents(t + dt / 2.0, None)?;
             self.j.resize(self.v.len(), 0.0);
-            for k in 0..self.v.len() {
-                self.j[k] = self.g[k] * self.v[k] - self.i[k];
+            for (((j, g), v), i) in self.j.iter_mut().zip(&self.g).zip(&self.v).zip(&self.i) {
+                *j = g * v - i;
             }
             lap.lap(self.profile.as_mut().map(|p| &mut p.currents_ns));
             // 3. Cable. Crank–Nicolson as NEURON's `secondorder = 2`: v at t + dt from the half

@@ -131,6 +131,14 @@ impl Default for CompileOptions {
     }
 }
 
+/// A native kernel standing in for the interpreter, for a mechanism recognised as a shipped
+/// one by its IR; it performs the same floating-point operations in the same order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Native {
+    /// `pas`: columns of g, e and i (BREAKPOINT `i = g*(v - e)`, nothing in its states).
+    Pas { g: usize, e: usize, i: usize },
+}
+
 #[derive(Clone, Debug)]
 struct CurrentOut {
     home: Home,
@@ -143,6 +151,7 @@ struct CurrentOut {
 pub struct Compiled {
     mech: Mechanism,
     layout: Layout,
+    native: Option<Native>,
     init: Program,
     cur: Program,
     adv: Program,
@@ -299,8 +308,9 @@ impl Compiled {
         let n_masks = progs.iter().map(|p| p.n_masks).max().unwrap_or(1) + 1;
         let n_loops = progs.iter().map(|p| p.n_loops).max().unwrap_or(0);
         let max_sys = systems.iter().map(|s| s.cols.len()).max().unwrap_or(0);
-        Ok(Compiled {
+        let mut c = Compiled {
             mech: mech.clone(),
+            native: None,
             init,
             cur,
             adv,
@@ -323,7 +333,30 @@ impl Compiled {
             max_sys,
             notes,
             layout,
-        })
+        };
+        c.set_native(true);
+        Ok(c)
+    }
+
+    /// Use a native kernel in place of the interpreter where this is a shipped mechanism that
+    /// has one (`true`, the default: today `pas`'s currents), or always the interpreter. Both
+    /// give the same bits (tested).
+    pub fn set_native(&mut self, on: bool) {
+        self.native = None;
+        if on && crate::library::shipped("pas") == Some(&self.mech) {
+            if let (Some(g), Some(e), Some(i)) = (
+                self.col_index("g"),
+                self.col_index("e"),
+                self.col_index("i"),
+            ) {
+                self.native = Some(Native::Pas { g, e, i });
+            }
+        }
+    }
+
+    /// Whether a native kernel stands in for the interpreter ([`Compiled::set_native`]).
+    pub fn is_native(&self) -> bool {
+        self.native.is_some()
     }
 
     /// The mechanism this was compiled from.
@@ -456,6 +489,10 @@ impl Compiled {
         ions: &mut IonPools,
     ) -> Result<()> {
         self.check_env(inst, env, ions)?;
+        if let Some(Native::Pas { g, e, i }) = self.native {
+            pas_currents(inst, env, [g, e, i]);
+            return Ok(());
+        }
         let n = inst.n;
         let point = self.mech.kind != MechanismKind::Density;
         let mut base = 0;
@@ -1014,6 +1051,37 @@ struct Vm<'a> {
     flag: f64,
     depth: usize,
     cur_sys: Option<usize>,
+}
+
+/// `pas`'s currents as the interpreter computes them: `i = g*(v − e)` at v + DV, then at v
+/// (v + 0.0, as the VM adds its offset), the column `i` left at v; the instance's total
+/// current `0 + 1·i` and conductance `0 + 1·(i(v + DV) − i(v))/DV`.
+fn pas_currents(inst: &mut Instances, env: &Env, [g, e, i]: [usize; 3]) {
+    let n = inst.n;
+    let ncols = inst.cols.len();
+    if g >= ncols || e >= ncols || i >= ncols || i == g || i == e {
+        return;
+    }
+    let mut icol = std::mem::take(&mut inst.cols[i]);
+    let (gc, ec) = (&inst.cols[g], &inst.cols[e]);
+    let lanes = inst
+        .node
+        .iter()
+        .zip(gc)
+        .zip(ec)
+        .zip(icol.iter_mut())
+        .zip(inst.i.iter_mut().zip(inst.g.iter_mut()))
+        .take(n);
+    for ((((&node, &gk), &ek), icol), (itot, gtot)) in lanes {
+        let v = env.v.get(node).copied().unwrap_or(f64::NAN);
+        let i_dv = gk * ((v + DV) - ek);
+        let i_at = gk * ((v + 0.0) - ek);
+        *icol = i_at;
+        let sign = 1.0;
+        *itot = 0.0 + sign * i_at;
+        *gtot = 0.0 + sign * ((i_dv - i_at) / DV);
+    }
+    inst.cols[i] = icol;
 }
 
 impl<'a> Vm<'a> {

@@ -40,10 +40,6 @@
 //! `hh`'s states live in the fast path's dense arrays while it runs; switching to the generic
 //! path ([`crate::Engine::set_fast_path`]) copies them back.
 
-use std::sync::OnceLock;
-
-use nmodl::Mechanism;
-
 use crate::engine::{Cable, Lap, Method, PhaseTimes, Placed, Probe, Settings};
 use crate::error::{Error, Result};
 use crate::exec::{Compiled, Instances};
@@ -54,26 +50,10 @@ use crate::kernels::{self as shared, HhTable, NO_PARENT as NONE};
 /// The interpreter's dI/dv step, mV.
 const DV: f64 = 0.001;
 
-/// The shipped mechanisms with native kernels, lowered once (with tables on).
-fn shipped() -> &'static [(&'static str, Option<Mechanism>)] {
-    static CELL: OnceLock<Vec<(&'static str, Option<Mechanism>)>> = OnceLock::new();
-    CELL.get_or_init(|| {
-        ["hh", "pas", "IClamp"]
-            .into_iter()
-            .map(|name| {
-                let m = library::source(name)
-                    .and_then(|src| library::lower(&format!("{name}.mod"), src, true).ok());
-                (name, m)
-            })
-            .collect()
-    })
-}
-
 fn native_kind(c: &Compiled) -> Option<&'static str> {
-    shipped()
-        .iter()
-        .find(|(_, m)| m.as_ref() == Some(c.mechanism()))
-        .map(|(n, _)| *n)
+    ["hh", "pas", "IClamp"]
+        .into_iter()
+        .find(|name| library::shipped(name) == Some(c.mechanism()))
 }
 
 /// `hh` on ascending compartments, its parameters uniform; its states are kept dense, one per

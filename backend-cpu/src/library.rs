@@ -46,6 +46,25 @@ pub fn lower(file: &str, src: &str, use_tables: bool) -> Result<Mechanism> {
     }
 }
 
+/// Shipped mechanism `name` (`hh`, `pas` or `IClamp`: those with native kernels), lowered once
+/// with tables on; the engine recognises a compiled mechanism as one of them by its IR.
+pub(crate) fn shipped(name: &str) -> Option<&'static Mechanism> {
+    static CELL: std::sync::OnceLock<Vec<(&'static str, Option<Mechanism>)>> =
+        std::sync::OnceLock::new();
+    CELL.get_or_init(|| {
+        ["hh", "pas", "IClamp"]
+            .into_iter()
+            .map(|n| {
+                let m = source(n).and_then(|src| lower(&format!("{n}.mod"), src, true).ok());
+                (n, m)
+            })
+            .collect()
+    })
+    .iter()
+    .find(|(n, _)| *n == name)
+    .and_then(|(_, m)| m.as_ref())
+}
+
 /// Lowers and compiles shipped mechanism `name`.
 pub fn compile(name: &str, opts: CompileOptions) -> Result<Compiled> {
     let src = source(name).ok_or_else(|| Error::NoSuchVariable {

@@ -741,6 +741,9 @@ impl Compiled {
         sink: &mut dyn EventSink,
         v_off: f64,
     ) -> Result<()> {
+        if !prog.has_effects() {
+            return Ok(());
+        }
         let n = inst.n;
         let mut base = 0;
         while base < n {

@@ -451,6 +451,33 @@ pub(crate) struct Program {
     pub n_masks: usize,
 }
 
+impl Program {
+    /// Whether running it can change anything outside the VM's registers (a store, an event,
+    /// a random draw, a table rebuild, a solve) or fail (a dynamic index, a loop guard). A
+    /// program without effects (`pas`'s state update: a load of v) need not run.
+    pub fn has_effects(&self) -> bool {
+        !self.ops.iter().all(|op| {
+            matches!(
+                op,
+                Op::Const { .. }
+                    | Op::Mov { .. }
+                    | Op::Sel { .. }
+                    | Op::LoadCol { .. }
+                    | Op::LoadGlobal { .. }
+                    | Op::LoadNode { .. }
+                    | Op::LoadScalar { .. }
+                    | Op::LoadIon { .. }
+                    | Op::Un { .. }
+                    | Op::Bin { .. }
+                    | Op::Un1 { .. }
+                    | Op::Bin1 { .. }
+                    | Op::MaskPush { .. }
+                    | Op::MaskPop
+            )
+        })
+    }
+}
+
 /// Compilation context shared by every program of a mechanism.
 pub(crate) struct Shared<'m> {
     pub m: &'m Mechanism,

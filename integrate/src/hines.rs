@@ -306,14 +306,16 @@ fn solve_chunk(c: usize, v: &mut [f64], d: &mut [f64], rhs: &mut [f64], ctx: &Ct
     let (cap, sa, a) = (&ctx.cap[off..e], &ctx.sum_axial[off..e], &ctx.axial[off..e]);
     let (d, rhs) = (&mut d[..n], &mut rhs[..n]);
     let (g, j) = (&ctx.g[off..e], &ctx.j[off..e]);
-    let mut check = 0.0;
+    // Finiteness of the inputs as a chain of `and`s (a running sum would be a chain of
+    // floating-point additions, one latency per compartment).
+    let mut ok = true;
     for q in 0..n {
         let i = (order[q] as usize).wrapping_sub(off);
         let (gi, ji, vi) = (g[i], j[i], v[i]);
         let ch = cap[q] * ctx.inv_h;
         d[q] = ch + gi + sa[q];
         rhs[q] = ch * vi + ji;
-        check += gi + ji;
+        ok &= gi.is_finite() & ji.is_finite();
     }
     // Elimination, leaves to root, one height at a time: a height's pivots are final once the
     // lower heights are folded in, so they are inverted together; d then holds 1/d (roots
@@ -348,5 +350,5 @@ fn solve_chunk(c: usize, v: &mut [f64], d: &mut [f64], rhs: &mut [f64], ctx: &Ct
         let i = (order[q] as usize).wrapping_sub(off);
         v[i] = if ctx.cn { 2.0 * x - v[i] } else { x };
     }
-    check.is_finite()
+    ok
 }

@@ -131,12 +131,24 @@ impl Default for CompileOptions {
     }
 }
 
+mod native;
+
 /// A native kernel standing in for the interpreter, for a mechanism recognised as a shipped
-/// one by its IR; it performs the same floating-point operations in the same order.
+/// one by its IR; it performs the same floating-point operations in the same order
+/// (`exec/native.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Native {
-    /// `pas`: columns of g, e and i (BREAKPOINT `i = g*(v - e)`, nothing in its states).
-    Pas { g: usize, e: usize, i: usize },
+    /// `pas` (BREAKPOINT `i = g*(v - e)`, nothing in its states).
+    Pas(native::PasCols),
+    /// `hh` with its TABLE.
+    Hh(native::HhCols),
+}
+
+fn unsupported_native(what: &str) -> Error {
+    Error::Unsupported {
+        mechanism: "native kernel".into(),
+        construct: what.into(),
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -339,18 +351,23 @@ impl Compiled {
     }
 
     /// Use a native kernel in place of the interpreter where this is a shipped mechanism that
-    /// has one (`true`, the default: today `pas`'s currents), or always the interpreter. Both
-    /// give the same bits (tested).
+    /// has one (`true`, the default: `pas` and `hh` with its TABLE, recognised by their IR), or
+    /// always the interpreter. Both give the same bits (tested).
     pub fn set_native(&mut self, on: bool) {
         self.native = None;
-        if on && crate::library::shipped("pas") == Some(&self.mech) {
+        if !on {
+            return;
+        }
+        if crate::library::shipped("pas") == Some(&self.mech) {
             if let (Some(g), Some(e), Some(i)) = (
                 self.col_index("g"),
                 self.col_index("e"),
                 self.col_index("i"),
             ) {
-                self.native = Some(Native::Pas { g, e, i });
+                self.native = Some(Native::Pas(native::PasCols { g, e, i }));
             }
+        } else if crate::library::shipped("hh") == Some(&self.mech) {
+            self.native = native::HhCols::of(self).map(Native::Hh);
         }
     }
 
@@ -489,9 +506,13 @@ impl Compiled {
         ions: &mut IonPools,
     ) -> Result<()> {
         self.check_env(inst, env, ions)?;
-        if let Some(Native::Pas { g, e, i }) = self.native {
-            pas_currents(inst, env, [g, e, i]);
-            return Ok(());
+        match &self.native {
+            Some(Native::Pas(c)) => {
+                native::pas_currents(inst, env, *c);
+                return Ok(());
+            }
+            Some(Native::Hh(c)) => return native::hh_currents(inst, env, ions, c),
+            None => {}
         }
         let n = inst.n;
         let point = self.mech.kind != MechanismKind::Density;
@@ -639,6 +660,9 @@ impl Compiled {
         ions: &mut IonPools,
     ) -> Result<()> {
         self.check_env(inst, env, ions)?;
+        if let Some(Native::Hh(c)) = &self.native {
+            return native::hh_states(self, inst, env, ions, c);
+        }
         self.run_blocks(&self.adv, inst, env, ions, &mut NullSink, 0.0)
     }
 
@@ -1056,35 +1080,50 @@ struct Vm<'a> {
     cur_sys: Option<usize>,
 }
 
-/// `pas`'s currents as the interpreter computes them: `i = g*(v − e)` at v + DV, then at v
-/// (v + 0.0, as the VM adds its offset), the column `i` left at v; the instance's total
-/// current `0 + 1·i` and conductance `0 + 1·(i(v + DV) − i(v))/DV`.
-fn pas_currents(inst: &mut Instances, env: &Env, [g, e, i]: [usize; 3]) {
-    let n = inst.n;
-    let ncols = inst.cols.len();
-    if g >= ncols || e >= ncols || i >= ncols || i == g || i == e {
-        return;
+/// NEURON's check_table, at use: rebuilds table `t` of `tables` when a DEPEND value changed
+/// (and copies the GLOBALs its builder leaves behind into `globals`).
+fn refresh_table(
+    c: &Compiled,
+    t: usize,
+    tables: &mut [TableData],
+    globals: &mut [f64],
+    env: &Env,
+) -> Result<()> {
+    let missing = || Error::Runtime {
+        mechanism: c.mech.name.clone(),
+        what: "table missing".into(),
+    };
+    let def = c.tables.get(t).ok_or_else(missing)?;
+    let now = |dep: &DependRef, globals: &[f64]| match dep {
+        DependRef::Celsius => env.celsius,
+        DependRef::Dt => env.dt,
+        DependRef::Global(g) => globals.get(*g).copied().unwrap_or(f64::NAN),
+    };
+    let stale = match tables.get(t) {
+        Some(d) => {
+            d.values.is_empty()
+                || d.key.len() != def.depend.len()
+                || def
+                    .depend
+                    .iter()
+                    .zip(&d.key)
+                    .any(|(dep, old)| now(dep, globals).to_bits() != old.to_bits())
+        }
+        None => return Err(missing()),
+    };
+    if stale {
+        let key = def.depend.iter().map(|dep| now(dep, globals)).collect();
+        let data = c.build_table(def, globals, env, key)?;
+        for (g, x) in &data.side {
+            if let Some(y) = globals.get_mut(*g) {
+                *y = *x;
+            }
+        }
+        if let Some(slot) = tables.get_mut(t) {
+            *slot = data;
+        }
     }
-    let mut icol = std::mem::take(&mut inst.cols[i]);
-    let (gc, ec) = (&inst.cols[g], &inst.cols[e]);
-    let lanes = inst
-        .node
-        .iter()
-        .zip(gc)
-        .zip(ec)
-        .zip(icol.iter_mut())
-        .zip(inst.i.iter_mut().zip(inst.g.iter_mut()))
-        .take(n);
-    for ((((&node, &gk), &ek), icol), (itot, gtot)) in lanes {
-        let v = env.v.get(node).copied().unwrap_or(f64::NAN);
-        let i_dv = gk * ((v + DV) - ek);
-        let i_at = gk * ((v + 0.0) - ek);
-        *icol = i_at;
-        let sign = 1.0;
-        *itot = 0.0 + sign * i_at;
-        *gtot = 0.0 + sign * ((i_dv - i_at) / DV);
-    }
-    inst.cols[i] = icol;
+    Ok(())
 }
 
 impl<'a> Vm<'a> {
@@ -1711,44 +1750,7 @@ impl<'a> Vm<'a> {
         let Some(def) = c.tables.get(t) else {
             return Err(self.err("table missing"));
         };
-        // NEURON's check_table, at use: rebuild when a DEPEND value changed.
-        let stale = match self.tables.get(t) {
-            Some(d) => {
-                d.values.is_empty()
-                    || d.key.len() != def.depend.len()
-                    || def.depend.iter().zip(&d.key).any(|(dep, old)| {
-                        let now = match dep {
-                            DependRef::Celsius => self.env.celsius,
-                            DependRef::Dt => self.env.dt,
-                            DependRef::Global(g) => {
-                                self.globals.get(*g).copied().unwrap_or(f64::NAN)
-                            }
-                        };
-                        now.to_bits() != old.to_bits()
-                    })
-            }
-            None => return Err(self.err("table missing")),
-        };
-        if stale {
-            let key = def
-                .depend
-                .iter()
-                .map(|dep| match dep {
-                    DependRef::Celsius => self.env.celsius,
-                    DependRef::Dt => self.env.dt,
-                    DependRef::Global(g) => self.globals.get(*g).copied().unwrap_or(f64::NAN),
-                })
-                .collect();
-            let data = c.build_table(def, self.globals, self.env, key)?;
-            for (g, x) in &data.side {
-                if let Some(y) = self.globals.get_mut(*g) {
-                    *y = *x;
-                }
-            }
-            if let Some(slot) = self.tables.get_mut(t) {
-                *slot = data;
-            }
-        }
+        refresh_table(c, t, self.tables, self.globals, self.env)?;
         let Some(data) = self.tables.get(t) else {
             return Err(self.err("table missing"));
         };

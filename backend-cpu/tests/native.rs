@@ -67,3 +67,84 @@ fn native_pas_gives_the_interpreters_bits() {
         assert_eq!(bits(a), bits(b), "{what}");
     }
 }
+
+/// `hh` (with its TABLE): currents, ion pools, every column and the states over a few steps,
+/// with a temperature change between steps (the table is rebuilt), at odd voltages.
+#[test]
+fn native_hh_gives_the_interpreters_bits() {
+    let native = library::compile("hh", CompileOptions::default()).unwrap();
+    let mut interp = native.clone();
+    interp.set_native(false);
+    assert!(native.is_native() && !interp.is_native());
+    let n = 70;
+    let nodes: Vec<usize> = (0..n).collect();
+    let (area, diam) = (vec![500.0; n], vec![2.0; n]);
+    let mut results = Vec::new();
+    for c in [&native, &interp] {
+        let mut ions = IonPools::new(n);
+        let mut inst = c.instantiate(&nodes, &mut ions).unwrap();
+        let v0: Vec<f64> = (0..n).map(|i| -80.0 + 1.9 * i as f64).collect();
+        let env = Env {
+            t: 0.0,
+            dt: 0.025,
+            celsius: 6.3,
+            v: &v0,
+            area: &area,
+            diam: &diam,
+        };
+        c.init(&mut inst, &env, &mut ions, &mut EventLog::default())
+            .unwrap();
+        for (k, x) in c
+            .column_mut(&mut inst, "gnabar", 0)
+            .unwrap()
+            .iter_mut()
+            .enumerate()
+        {
+            *x = 0.12 + 0.001 * k as f64;
+        }
+        let mut trace = Vec::new();
+        for step in 0..6 {
+            let mut v: Vec<f64> = (0..n)
+                .map(|i| -95.0 + 2.9 * i as f64 + 7.3 * step as f64)
+                .collect();
+            if step == 2 {
+                v[1] = -0.0;
+                v[2] = 250.0;
+                v[3] = -250.0;
+            }
+            let celsius = if step < 3 { 6.3 } else { 18.5 };
+            let env = Env {
+                t: 0.025 * step as f64,
+                dt: 0.025,
+                celsius,
+                v: &v,
+                area: &area,
+                diam: &diam,
+            };
+            ions.reset_currents();
+            c.compute_currents(&mut inst, &env, &mut ions).unwrap();
+            c.advance_state(&mut inst, &env, &mut ions).unwrap();
+            let mut snap: Vec<f64> = inst.i().to_vec();
+            snap.extend(inst.g());
+            for col in inst.columns() {
+                snap.extend(col);
+            }
+            for p in ions.pools() {
+                snap.extend(&p.current);
+                snap.extend(&p.didv);
+            }
+            trace.push(snap);
+        }
+        results.push(trace);
+    }
+    for (step, (a, b)) in results[0].iter().zip(&results[1]).enumerate() {
+        assert_eq!(a.len(), b.len());
+        for (k, (x, y)) in a.iter().zip(b).enumerate() {
+            assert_eq!(
+                x.to_bits(),
+                y.to_bits(),
+                "step {step} value {k}: {x} vs {y}"
+            );
+        }
+    }
+}

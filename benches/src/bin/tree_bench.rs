@@ -6,7 +6,8 @@
 //! rayon pool (default 1); `--blocks` the number of engine blocks of whole cells (default: one per
 //! thread, at most one per cell); `--floor` times the fused raw-array floor instead of the
 //! engine; `--profile` adds the per-phase breakdown (`profile_ns_per_comp_step`);
-//! `--reference` runs the engine's generic (interpreter) path; `--exact-rates` turns `hh`'s
+//! `--reference` runs the engine's generic path (the interpreter, with its bit-identical native
+//! kernels for `hh` and `pas`); `--exact-rates` turns `hh`'s
 //! TABLE off. Only the integration is timed (wall and process CPU time), as in the peers.
 
 use std::process::ExitCode;

@@ -159,38 +159,16 @@ impl FastCable {
                 None => {}
             }
         }
-        // Heights: children have larger indices, so one backward sweep.
-        let mut height = vec![0u32; n];
-        for i in (0..n).rev() {
-            if let Some(p) = cable.parent[i] {
-                height[p] = height[p].max(height[i] + 1);
-            }
-        }
-        let mut node_of: Vec<u32> = (0..u32::try_from(n).ok()?).collect();
-        node_of.sort_by_key(|&i| (height[i as usize], i));
-        let mut levels: Vec<u32> = (0..n)
-            .filter(|&q| q == 0 || height[node_of[q] as usize] != height[node_of[q - 1] as usize])
-            .map(|q| q as u32)
-            .collect();
-        levels.push(n as u32);
-        drop(height);
-        let mut pos_of = vec![0u32; n];
-        for (q, &i) in node_of.iter().enumerate() {
-            pos_of[i as usize] = q as u32;
-        }
-        let perm = |x: &[f64]| -> Vec<f64> { node_of.iter().map(|&i| x[i as usize]).collect() };
-        let parent = node_of
-            .iter()
-            .map(|&i| cable.parent[i as usize].map_or(NONE, |p| pos_of[p]))
-            .collect();
+        // Positions by height (children first; one height independent).
+        let h = integrate::HeightOrder::new(&cable.parent)?;
         Some(FastCable {
-            parent,
-            levels,
-            a: perm(&cable.axial_us),
-            sa: perm(&sa),
-            cap: perm(&cable.capacitance_nf),
-            node_of,
-            pos_of,
+            a: h.permute(&cable.axial_us),
+            sa: h.permute(&sa),
+            cap: h.permute(&cable.capacitance_nf),
+            parent: h.parent,
+            levels: h.levels,
+            node_of: h.order,
+            pos_of: h.pos,
         })
     }
 

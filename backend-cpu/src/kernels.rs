@@ -1,6 +1,6 @@
 //! Native kernels over raw arrays, shared by the engine's fast path and the `benches` floor:
-//! `hh`'s state update through NEURON's TABLE ([`HhTable`], [`hh_states`]) and the pivot
-//! inversion of a Hines elimination done one tree height at a time ([`invert_pivots`]).
+//! `hh`'s state update through NEURON's TABLE ([`HhTable`], [`hh_states`]) and the Hines
+//! elimination done one tree height at a time ([`eliminate`]).
 //!
 //! Each is compiled for AVX-512, AVX2 + FMA and the target's baseline; the caller passes the
 //! level ([`crate::simd::simd`] picks the best the CPU has, capped by the user). The AVX-512
@@ -18,8 +18,8 @@ mod avx512;
 
 use crate::simd::Simd;
 
-/// A root in a parent array (no parent).
-pub const NO_PARENT: u32 = u32::MAX;
+/// A root in a parent array (no parent): [`integrate::ROOT`].
+pub const NO_PARENT: u32 = integrate::ROOT;
 
 /// Compartments per chunk of the portable state update (its scratch stays in L1).
 const CHUNK: usize = 256;
@@ -155,12 +155,9 @@ fn cnexp(x: &mut [f64], inf: &[f64], tau: &[f64], dt: f64) {
     }
 }
 
-/// Hines elimination of a tree stored by height (children before parents; `levels` holds the
-/// first position of each height, then the length): for each height, its pivots are inverted
-/// together ([`invert_pivots`]) and each compartment is folded into its parent,
-/// `d[p] −= a²/d`, `rhs[p] += a·rhs/d`. Afterwards `d` holds the inverted pivots (roots keep
-/// theirs) and `rhs` the eliminated right-hand side for the substitution,
-/// `x = rhs/d` at a root and `(rhs + a·x[parent])·d` elsewhere.
+/// Hines elimination of a tree stored by height ([`integrate::eliminate_by_height`], whose
+/// pivot inversion LLVM vectorises), compiled for AVX-512, AVX2 or the baseline as `level`
+/// says.
 pub fn eliminate(
     level: Simd,
     levels: &[u32],
@@ -169,63 +166,28 @@ pub fn eliminate(
     d: &mut [f64],
     rhs: &mut [f64],
 ) {
-    let n = parent.len().min(a.len()).min(d.len()).min(rhs.len());
-    let (parent, a, d, rhs) = (&parent[..n], &a[..n], &mut d[..n], &mut rhs[..n]);
-    for w in levels.windows(2) {
-        let (lo, hi) = ((w[0] as usize).min(n), (w[1] as usize).min(n));
-        if lo >= hi {
-            continue;
-        }
-        invert_pivots(level, &parent[lo..hi], &mut d[lo..hi]);
-        for i in lo..hi {
-            let p = parent[i];
-            if p == NO_PARENT {
-                continue;
-            }
-            let p = p as usize;
-            let f = a[i] * d[i];
-            d[p] -= f * a[i];
-            rhs[p] += f * rhs[i];
-        }
-    }
-}
-
-/// `d[i] ← 1/d[i]` wherever `parent[i]` is not [`NO_PARENT`] (a root keeps its pivot): the
-/// pivots of one height of a Hines elimination, all final once the lower heights are
-/// eliminated, inverted together (vectorised).
-pub fn invert_pivots(level: Simd, parent: &[u32], d: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
     match level {
         // SAFETY: the CPU has AVX-512F where `level` says so (`crate::simd::simd` checks).
-        Simd::Avx512 => return unsafe { invert_avx512(parent, d) },
+        Simd::Avx512 => return unsafe { eliminate_avx512(levels, parent, a, d, rhs) },
         // SAFETY: likewise for AVX2.
-        Simd::Avx2 => return unsafe { invert_avx2(parent, d) },
+        Simd::Avx2 => return unsafe { eliminate_avx2(levels, parent, a, d, rhs) },
         Simd::Baseline => {}
     }
     let _ = level;
-    invert_body(parent, d)
+    integrate::eliminate_by_height(levels, parent, a, d, rhs)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2")]
-fn invert_avx512(parent: &[u32], d: &mut [f64]) {
-    invert_body(parent, d)
+fn eliminate_avx512(levels: &[u32], parent: &[u32], a: &[f64], d: &mut [f64], rhs: &mut [f64]) {
+    integrate::eliminate_by_height(levels, parent, a, d, rhs)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn invert_avx2(parent: &[u32], d: &mut [f64]) {
-    invert_body(parent, d)
-}
-
-#[inline(always)]
-fn invert_body(parent: &[u32], d: &mut [f64]) {
-    let n = d.len().min(parent.len());
-    let (parent, d) = (&parent[..n], &mut d[..n]);
-    for i in 0..n {
-        let inv = 1.0 / d[i];
-        d[i] = if parent[i] == NO_PARENT { d[i] } else { inv };
-    }
+fn eliminate_avx2(levels: &[u32], parent: &[u32], a: &[f64], d: &mut [f64], rhs: &mut [f64]) {
+    integrate::eliminate_by_height(levels, parent, a, d, rhs)
 }
 
 /// The coefficients of e^r's degree-13 Taylor polynomial, highest degree first (1/13!, …,
@@ -417,28 +379,6 @@ mod tests {
                     x[i],
                     m[i][n]
                 );
-            }
-        }
-    }
-
-    #[test]
-    fn pivots_of_roots_are_kept() {
-        for level in [Simd::Baseline, Simd::Avx2, Simd::Avx512] {
-            if level > crate::simd::detected() {
-                continue;
-            }
-            let parent: Vec<u32> = (0..19)
-                .map(|i| if i % 7 == 3 { NO_PARENT } else { 0 })
-                .collect();
-            let mut d: Vec<f64> = (0..19).map(|i| 2.0 + i as f64).collect();
-            invert_pivots(level, &parent, &mut d);
-            for (i, x) in d.iter().enumerate() {
-                let want = if i % 7 == 3 {
-                    2.0 + i as f64
-                } else {
-                    1.0 / (2.0 + i as f64)
-                };
-                assert_eq!(*x, want, "{level:?} {i}");
             }
         }
     }

@@ -22,6 +22,7 @@
 
 use backend_cpu::kernels::{eliminate, hh_states, HhTable};
 use backend_cpu::simd::{simd, Simd};
+use integrate::HeightOrder;
 use rayon::prelude::*;
 
 use crate::tree::{
@@ -29,7 +30,7 @@ use crate::tree::{
 };
 use crate::Error;
 
-const NONE: u32 = u32::MAX;
+const NONE: u32 = integrate::ROOT;
 /// The numeric dI/dv step NEURON uses, mV.
 const DV: f64 = 0.001;
 /// `hh` defaults: gnabar, gkbar, gl (S/cm²), el (mV); ena, ek (mV) from the ion defaults.
@@ -265,14 +266,6 @@ impl Floor {
         let hh_table = HhTable::new(T_FROM, T_TO, std::array::from_fn(|j| cols[j].as_slice()))
             .ok_or_else(|| Error::Usage("the hh table could not be built".into()))?;
         let init = lookup(&table, V_INIT_MV);
-        // One cell's heights (children have larger indices: one backward sweep).
-        let mut height = vec![0u32; per];
-        for i in (0..per).rev() {
-            if let Some(p) = nodes[i].parent {
-                let p = p as usize;
-                height[p] = height[p].max(height[i] + 1);
-            }
-        }
         let ngroups = groups.clamp(1, ncells);
         let mut out = Vec::with_capacity(ngroups);
         let mut first = 0;
@@ -280,20 +273,14 @@ impl Floor {
             let end = (g + 1) * ncells / ngroups;
             let cells = end - first;
             let nn = per * cells;
-            // Positions: by (height, index) over the whole group.
-            let mut order: Vec<usize> = (0..nn).collect();
-            order.sort_by_key(|&i| (height[i % per], i));
-            let mut levels: Vec<u32> = (0..nn)
-                .filter(|&q| q == 0 || height[order[q] % per] != height[order[q - 1] % per])
-                .map(|q| q as u32)
-                .collect();
-            levels.push(nn as u32);
-            let mut pos = vec![0usize; nn];
-            for (q, &i) in order.iter().enumerate() {
-                pos[i] = q;
-            }
             let node = |i: usize| &nodes[i % per];
             let parent_of = |i: usize| node(i).parent.map(|p| p as usize + (i / per) * per);
+            // Positions: by (height, index) over the whole group.
+            let parents: Vec<Option<usize>> = (0..nn).map(parent_of).collect();
+            let h = HeightOrder::new(&parents)
+                .ok_or_else(|| Error::Usage("the tree is not in parent-first order".into()))?;
+            let order = &h.order;
+            let pos = |i: usize| h.pos[i] as usize;
             let mut sa = vec![0.0; nn];
             for i in 0..nn {
                 if let Some(p) = parent_of(i) {
@@ -309,25 +296,28 @@ impl Floor {
                 }
             };
             out.push(Group {
-                parent: order
+                a: order
                     .iter()
-                    .map(|&i| parent_of(i).map_or(NONE, |p| pos[p] as u32))
+                    .map(|&i| node(i as usize).g_axial_us())
                     .collect(),
-                a: order.iter().map(|&i| node(i).g_axial_us()).collect(),
-                sa: order.iter().map(|&i| sa[i]).collect(),
-                cap: order.iter().map(|&i| node(i).capacitance_nf()).collect(),
-                scale: order.iter().map(|&i| hh_scale(i)).collect(),
+                sa: h.permute(&sa),
+                cap: order
+                    .iter()
+                    .map(|&i| node(i as usize).capacitance_nf())
+                    .collect(),
+                scale: order.iter().map(|&i| hh_scale(i as usize)).collect(),
                 m: vec![init[0]; nn],
                 h: vec![init[2]; nn],
                 n: vec![init[4]; nn],
                 v: vec![V_INIT_MV; nn],
                 d: vec![0.0; nn],
                 rhs: vec![0.0; nn],
-                levels,
-                stim: (0..cells).map(|c| pos[c * per + geo.root_mid]).collect(),
-                det: (0..cells).map(|c| pos[c * per + geo.root_mid]).collect(),
+                stim: (0..cells).map(|c| pos(c * per + geo.root_mid)).collect(),
+                det: (0..cells).map(|c| pos(c * per + geo.root_mid)).collect(),
                 last: vec![V_INIT_MV; cells],
                 spikes: vec![Vec::new(); cells],
+                parent: h.parent,
+                levels: h.levels,
             });
             first = end;
         }

@@ -71,33 +71,150 @@ pub fn solve_tree(
     Ok(())
 }
 
+/// The compartments of a forest ordered by height (the longest path down to a leaf), then
+/// index: children come before their parents, and compartments of one height are independent,
+/// so their pivots can be inverted together and their divisions overlap. The order of the
+/// floating-point operations of [`eliminate_by_height`] for one tree depends only on that tree
+/// (children are folded into a parent in order of height, then index).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeightOrder {
+    /// Compartment at each position.
+    pub order: Vec<u32>,
+    /// Position of each compartment.
+    pub pos: Vec<u32>,
+    /// Position of the parent of each position's compartment, [`ROOT`] for roots (always a
+    /// later position).
+    pub parent: Vec<u32>,
+    /// First position of each height, then the number of compartments.
+    pub levels: Vec<u32>,
+}
+
+impl HeightOrder {
+    /// The order of a forest given by `parent[i]` (the parent of compartment i, or `None`);
+    /// `None` unless parents precede their children and the count fits in `u32`.
+    pub fn new(parent: &[Option<usize>]) -> Option<HeightOrder> {
+        let n = parent.len();
+        let n32 = u32::try_from(n).ok().filter(|&x| x < ROOT)?;
+        if parent
+            .iter()
+            .enumerate()
+            .any(|(i, p)| p.is_some_and(|p| p >= i))
+        {
+            return None;
+        }
+        // Children have larger indices: one backward sweep.
+        let mut height = vec![0u32; n];
+        for i in (0..n).rev() {
+            if let Some(p) = parent[i] {
+                height[p] = height[p].max(height[i] + 1);
+            }
+        }
+        let mut order: Vec<u32> = (0..n32).collect();
+        order.sort_by_key(|&i| (height[i as usize], i));
+        let mut levels: Vec<u32> = (0..n)
+            .filter(|&q| q == 0 || height[order[q] as usize] != height[order[q - 1] as usize])
+            .map(|q| q as u32)
+            .collect();
+        levels.push(n32);
+        let mut pos = vec![0u32; n];
+        for (q, &i) in order.iter().enumerate() {
+            pos[i as usize] = q as u32;
+        }
+        let parent = order
+            .iter()
+            .map(|&i| parent[i as usize].map_or(ROOT, |p| pos[p]))
+            .collect();
+        Some(HeightOrder {
+            order,
+            pos,
+            parent,
+            levels,
+        })
+    }
+
+    /// `x` permuted into this order (`x[order[q]]` at position q).
+    pub fn permute(&self, x: &[f64]) -> Vec<f64> {
+        self.order
+            .iter()
+            .map(|&i| x.get(i as usize).copied().unwrap_or(f64::NAN))
+            .collect()
+    }
+}
+
+/// `d[q] ← 1/d[q]` wherever `parent[q]` is not [`ROOT`] (a root keeps its pivot): the pivots
+/// of one height, all final once the lower heights are eliminated, inverted together (a loop
+/// LLVM vectorises).
+#[inline]
+pub fn invert_pivots(parent: &[u32], d: &mut [f64]) {
+    let n = d.len().min(parent.len());
+    let (parent, d) = (&parent[..n], &mut d[..n]);
+    for q in 0..n {
+        let inv = 1.0 / d[q];
+        d[q] = if parent[q] == ROOT { d[q] } else { inv };
+    }
+}
+
+/// Hines elimination of a tree stored in a [`HeightOrder`] (`levels`, `parent` from it; `a`
+/// the axial conductances to the parents, `d` the diagonal, `rhs` the right-hand side, all by
+/// position): for each height, its pivots are inverted together ([`invert_pivots`]) and each
+/// compartment is folded into its parent, `d[p] −= a²/d`, `rhs[p] += a·rhs/d`. Afterwards `d`
+/// holds the inverted pivots (roots keep theirs) and `rhs` the eliminated right-hand side for
+/// the substitution, `x = rhs/d` at a root and `(rhs + a·x[parent])·d` elsewhere.
+#[inline]
+pub fn eliminate_by_height(
+    levels: &[u32],
+    parent: &[u32],
+    a: &[f64],
+    d: &mut [f64],
+    rhs: &mut [f64],
+) {
+    let n = parent.len().min(a.len()).min(d.len()).min(rhs.len());
+    let (parent, a, d, rhs) = (&parent[..n], &a[..n], &mut d[..n], &mut rhs[..n]);
+    for w in levels.windows(2) {
+        let (lo, hi) = ((w[0] as usize).min(n), (w[1] as usize).min(n));
+        if lo >= hi {
+            continue;
+        }
+        invert_pivots(&parent[lo..hi], &mut d[lo..hi]);
+        for q in lo..hi {
+            let p = parent[q];
+            // A parent out of range would be a broken order: treated as a root.
+            if p == ROOT || p as usize >= n {
+                continue;
+            }
+            let p = p as usize;
+            let f = a[q] * d[q];
+            d[p] -= f * a[q];
+            rhs[p] += f * rhs[q];
+        }
+    }
+}
+
 /// Fewest compartments solved together in order of height (cells are never split).
 const INTERLEAVE: usize = 1024;
 
 /// Precomputed Hines solver for one [`CableTree`] (a forest of cells).
 ///
 /// The cells are grouped into chunks of at least 1024 compartments (whole cells); within a
-/// chunk the compartments are solved in order of height (the longest path down to a leaf),
-/// interleaving the chunk's cells and sections: compartments of one height are independent, so
-/// their divisions overlap instead of waiting on each other along each section (about 2.7×
-/// faster than cell by cell on a ring of 13-node cells). The order of the floating-point
-/// operations of one cell depends only on that cell (children are folded into a parent in
-/// order of height, then index), so a cell's answer does not depend on its chunk. Chunks are
-/// solved in parallel on the current rayon pool, [`Hines::set_parallel_grain`] compartments
-/// or more per task.
+/// chunk the compartments are solved in a [`HeightOrder`], interleaving the chunk's cells and
+/// sections: compartments of one height are independent, so their divisions overlap instead of
+/// waiting on each other along each section (about 2.7× faster than cell by cell on a ring of
+/// 13-node cells). A cell's answer does not depend on its chunk. Chunks are solved in parallel
+/// on the current rayon pool, [`Hines::set_parallel_grain`] compartments or more per task.
 #[derive(Debug, Clone)]
 pub struct Hines {
     n: usize,
     grain: usize,
     /// Chunk bounds (compartment indices, on cell boundaries).
     chunks: Vec<usize>,
-    /// Compartment at each position; a chunk's positions cover its own compartments.
+    /// Per chunk, relative to its first compartment: the compartment at each position.
     order: Vec<u32>,
-    /// Position of the parent, [`ROOT`] for roots (always after the children, same chunk).
+    /// Per chunk, relative to its first compartment: the parent's position, [`ROOT`] for roots.
     parent_q: Vec<u32>,
-    /// First position of each height of each chunk (chunk after chunk), then `n`.
+    /// Per chunk, relative to its first compartment: the first position of each height, then
+    /// the chunk's length.
     levels: Vec<u32>,
-    /// Where each chunk's heights start in `levels`.
+    /// Chunk c's heights are `levels[level_of_chunk[c]..level_of_chunk[c + 1]]`.
     level_of_chunk: Vec<usize>,
     /// Axial conductance to the parent, capacitance and Σ axial conductances, by position.
     axial: Vec<f64>,
@@ -128,20 +245,12 @@ impl Hines {
     /// space.
     pub fn new(tree: &CableTree) -> Self {
         let n = tree.len();
-        let parents = tree.parents();
         let mut sum_axial = vec![0.0; n];
         for i in 0..n {
             if let Some(p) = tree.parent(i) {
                 let a = tree.axial_us()[i];
                 sum_axial[i] += a;
                 sum_axial[p] += a;
-            }
-        }
-        // Heights: parents precede children (CableTree checks), so one backward sweep.
-        let mut height = vec![0u32; n];
-        for i in (0..n).rev() {
-            if let Some(p) = tree.parent(i) {
-                height[p] = height[p].max(height[i] + 1);
             }
         }
         let mut chunks = vec![0];
@@ -153,43 +262,44 @@ impl Hines {
         chunks.push(n);
         chunks.dedup();
         let mut order: Vec<u32> = Vec::with_capacity(n);
-        let (mut levels, mut level_of_chunk) = (Vec::new(), Vec::new());
+        let mut parent_q: Vec<u32> = Vec::with_capacity(n);
+        let (mut levels, mut level_of_chunk) = (Vec::new(), vec![0]);
         for w in chunks.windows(2) {
             let (s, e) = (w[0], w[1]);
-            let mut ord: Vec<u32> = (s as u32..e as u32).collect();
-            ord.sort_by_key(|&i| (height[i as usize], i));
+            // The chunk's own forest. CableTree keeps parents before children, cells whole and
+            // the count within u32, so the order always exists; the identity fallback (every
+            // compartment a root of its own) is never taken.
+            let local: Vec<Option<usize>> = (s..e)
+                .map(|i| tree.parent(i).and_then(|p| p.checked_sub(s)))
+                .collect();
+            let h = HeightOrder::new(&local).unwrap_or_else(|| HeightOrder {
+                order: (0..(e - s) as u32).collect(),
+                pos: (0..(e - s) as u32).collect(),
+                parent: vec![ROOT; e - s],
+                levels: vec![0, (e - s) as u32],
+            });
+            order.extend(&h.order);
+            parent_q.extend(&h.parent);
+            levels.extend(&h.levels);
             level_of_chunk.push(levels.len());
-            levels.extend(
-                (0..ord.len())
-                    .filter(|&k| k == 0 || height[ord[k] as usize] != height[ord[k - 1] as usize])
-                    .map(|k| (s + k) as u32),
-            );
-            order.extend(ord);
         }
-        level_of_chunk.push(levels.len());
-        levels.push(n as u32);
-        let mut pos = vec![0u32; n];
-        for (q, &i) in order.iter().enumerate() {
-            pos[i as usize] = q as u32;
-        }
-        let perm = |x: &[f64]| -> Vec<f64> { order.iter().map(|&i| x[i as usize]).collect() };
+        let global = |x: &[f64]| -> Vec<f64> {
+            chunks
+                .windows(2)
+                .flat_map(|w| order[w[0]..w[1]].iter().map(move |&i| x[w[0] + i as usize]))
+                .collect()
+        };
         Hines {
             n,
             grain: 4096,
-            parent_q: order
-                .iter()
-                .map(|&i| match parents[i as usize] {
-                    ROOT => ROOT,
-                    p => pos[p as usize],
-                })
-                .collect(),
-            axial: perm(tree.axial_us()),
-            cap: perm(tree.capacitance_nf()),
-            sum_axial: perm(&sum_axial),
+            axial: global(tree.axial_us()),
+            cap: global(tree.capacitance_nf()),
+            sum_axial: global(&sum_axial),
             chunks,
+            order,
+            parent_q,
             levels,
             level_of_chunk,
-            order,
             d: vec![0.0; n],
             rhs: vec![0.0; n],
         }
@@ -297,7 +407,8 @@ fn solve_chunks(
     a && b
 }
 
-/// One chunk: compartments and positions `off..off + v.len()`, solved by height.
+/// One chunk: compartments and positions `off..off + v.len()`, solved in its
+/// [`HeightOrder`].
 fn solve_chunk(c: usize, v: &mut [f64], d: &mut [f64], rhs: &mut [f64], ctx: &Ctx<'_>) -> bool {
     let off = ctx.chunks[c];
     let n = v.len();
@@ -310,45 +421,64 @@ fn solve_chunk(c: usize, v: &mut [f64], d: &mut [f64], rhs: &mut [f64], ctx: &Ct
     // floating-point additions, one latency per compartment).
     let mut ok = true;
     for q in 0..n {
-        let i = (order[q] as usize).wrapping_sub(off);
+        let i = order[q] as usize;
         let (gi, ji, vi) = (g[i], j[i], v[i]);
         let ch = cap[q] * ctx.inv_h;
         d[q] = ch + gi + sa[q];
         rhs[q] = ch * vi + ji;
         ok &= gi.is_finite() & ji.is_finite();
     }
-    // Elimination, leaves to root, one height at a time: a height's pivots are final once the
-    // lower heights are folded in, so they are inverted together; d then holds 1/d (roots
-    // keep theirs) and the substitution multiplies instead of dividing.
-    let levels = &ctx.levels[ctx.level_of_chunk[c]..=ctx.level_of_chunk[c + 1]];
-    for w in levels.windows(2) {
-        let (lo, hi) = ((w[0] as usize - off).min(n), (w[1] as usize - off).min(n));
-        for q in lo..hi {
-            let inv = 1.0 / d[q];
-            d[q] = if parent_q[q] == ROOT { d[q] } else { inv };
-        }
-        for q in lo..hi {
-            let p = parent_q[q];
-            if p == ROOT {
-                continue;
-            }
-            let p = p as usize - off;
-            let f = a[q] * d[q];
-            d[p] -= f * a[q];
-            rhs[p] += f * rhs[q];
-        }
-    }
+    // d then holds 1/d (roots keep theirs): the substitution multiplies instead of dividing.
+    let levels = &ctx.levels[ctx.level_of_chunk[c]..ctx.level_of_chunk[c + 1]];
+    eliminate_by_height(levels, parent_q, a, d, rhs);
     // Substitution, roots to leaves.
     for q in (0..n).rev() {
         let p = parent_q[q];
         let x = if p == ROOT {
             rhs[q] / d[q]
         } else {
-            (rhs[q] + a[q] * rhs[p as usize - off]) * d[q]
+            (rhs[q] + a[q] * rhs[p as usize]) * d[q]
         };
         rhs[q] = x;
-        let i = (order[q] as usize).wrapping_sub(off);
+        let i = order[q] as usize;
         v[i] = if ctx.cn { 2.0 * x - v[i] } else { x };
     }
     ok
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pivots_of_roots_are_kept() {
+        let parent: Vec<u32> = (0..19).map(|i| if i % 7 == 3 { ROOT } else { 0 }).collect();
+        let mut d: Vec<f64> = (0..19).map(|i| 2.0 + i as f64).collect();
+        invert_pivots(&parent, &mut d);
+        for (i, x) in d.iter().enumerate() {
+            let want = if i % 7 == 3 {
+                2.0 + i as f64
+            } else {
+                1.0 / (2.0 + i as f64)
+            };
+            assert_eq!(*x, want, "{i}");
+        }
+    }
+
+    #[test]
+    fn height_order_puts_children_first_and_refuses_bad_parents() {
+        // 0 ← 1 ← 2, 0 ← 3: heights 2, 1, 0, 0.
+        let h = HeightOrder::new(&[None, Some(0), Some(1), Some(0)]).unwrap();
+        assert_eq!(h.order, vec![2, 3, 1, 0]);
+        assert_eq!(h.levels, vec![0, 2, 3, 4]);
+        assert_eq!(h.parent, vec![2, 3, 3, ROOT]);
+        assert_eq!(h.pos, vec![3, 2, 0, 1]);
+        assert_eq!(
+            h.permute(&[10.0, 11.0, 12.0, 13.0]),
+            vec![12.0, 13.0, 11.0, 10.0]
+        );
+        assert!(HeightOrder::new(&[Some(0)]).is_none());
+        assert!(HeightOrder::new(&[None, Some(2), None]).is_none());
+    }
 }

@@ -63,7 +63,7 @@ pub use error::{Error, Result};
 pub use exact::{ExactCable, ExactOptions, Membrane, Split};
 pub use expm::{expm, phi1, phi2, Mat};
 pub use graph::{CableGraph, Elimination};
-pub use hines::{solve_tree, Hines, Scheme};
+pub use hines::{eliminate_by_height, invert_pivots, solve_tree, HeightOrder, Hines, Scheme};
 pub use kinetic::{exp_euler, InputAxis, KineticScheme, KineticTable, TableReport};
 pub use lti::LtiPropagator;
 pub use propagator::{

@@ -97,6 +97,20 @@ fn probes() -> Vec<Probe> {
     p
 }
 
+/// Whether a backward-Euler engine with placements `pl` (no detectors, no probes) takes the
+/// fast path.
+fn takes_fast_path(pl: Vec<Placement>) -> bool {
+    let settings = Settings {
+        dt_ms: 0.025,
+        celsius: 6.3,
+        v_init_mv: -65.0,
+        method: Method::BackwardEuler,
+    };
+    Engine::new(&cable(), pl, vec![], vec![], settings)
+        .unwrap()
+        .fast_path_active()
+}
+
 fn engine(method: Method, extra: Option<&str>, probes: Vec<Probe>) -> Engine {
     Engine::new(
         &cable(),
@@ -197,35 +211,9 @@ fn fast_path_is_not_taken_where_it_would_change_answers() {
     assert!(!engine(Method::BackwardEuler, None, p).fast_path_active());
     // No hh: pas and IClamps alone stay on the generic path (bit for bit as before).
     let pl: Vec<Placement> = placements(None).into_iter().skip(1).collect();
-    let e = Engine::new(
-        &cable(),
-        pl,
-        vec![],
-        vec![],
-        Settings {
-            dt_ms: 0.025,
-            celsius: 6.3,
-            v_init_mv: -65.0,
-            method: Method::BackwardEuler,
-        },
-    )
-    .unwrap();
-    assert!(!e.fast_path_active());
+    assert!(!takes_fast_path(pl));
     // hh with exact rates (no TABLE).
     let mut pl = placements(None);
     pl[0].mechanism = library::compile("hh", CompileOptions { use_tables: false }).unwrap();
-    let e = Engine::new(
-        &cable(),
-        pl,
-        vec![],
-        vec![],
-        Settings {
-            dt_ms: 0.025,
-            celsius: 6.3,
-            v_init_mv: -65.0,
-            method: Method::BackwardEuler,
-        },
-    )
-    .unwrap();
-    assert!(!e.fast_path_active());
+    assert!(!takes_fast_path(pl));
 }

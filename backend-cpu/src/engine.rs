@@ -1411,7 +1411,7 @@ impl Network {
     }
 
     /// Runs until `tstop_ms`; returns one recording per block (spikes included).
-    pub fn run(&mut self, tstop_ms: f64, progress: impl FnMut(f64)) -> Result<Vec<Recording>> {
+    pub fn run(&mut self, tstop_ms: f64, mut progress: impl FnMut(f64)) -> Result<Vec<Recording>> {
         let (t, dt) = self
             .blocks
             .first()
@@ -1431,7 +1431,6 @@ impl Network {
         use rayon::prelude::*;
         let every = (steps / 100).max(1);
         let epoch = self.epoch_steps().unwrap_or(every).min(every);
-        let mut progress = progress;
         let mut done = 0;
         progress(0.0);
         while done < steps {

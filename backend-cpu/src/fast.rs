@@ -51,7 +51,7 @@ use crate::kernels::{self as shared, HhTable, NO_PARENT as NONE};
 const DV: f64 = 0.001;
 
 fn native_kind(c: &Compiled) -> Option<&'static str> {
-    ["hh", "pas", "IClamp"]
+    library::NATIVE
         .into_iter()
         .find(|name| library::shipped(name) == Some(c.mechanism()))
 }

@@ -46,13 +46,17 @@ pub fn lower(file: &str, src: &str, use_tables: bool) -> Result<Mechanism> {
     }
 }
 
-/// Shipped mechanism `name` (`hh`, `pas` or `IClamp`: those with native kernels), lowered once
+/// The shipped mechanisms that have native kernels (the fast path's, and for `hh` and `pas`
+/// the interpreter's stand-ins).
+pub(crate) const NATIVE: [&str; 3] = ["hh", "pas", "IClamp"];
+
+/// Shipped mechanism `name` (one of [`NATIVE`]), lowered once
 /// with tables on; the engine recognises a compiled mechanism as one of them by its IR.
 pub(crate) fn shipped(name: &str) -> Option<&'static Mechanism> {
     static CELL: std::sync::OnceLock<Vec<(&'static str, Option<Mechanism>)>> =
         std::sync::OnceLock::new();
     CELL.get_or_init(|| {
-        ["hh", "pas", "IClamp"]
+        NATIVE
             .into_iter()
             .map(|n| {
                 let m = source(n).and_then(|src| lower(&format!("{n}.mod"), src, true).ok());

@@ -40,6 +40,9 @@ pub(super) struct HhCols {
     /// The mechanism's ion indices of na and k.
     pub na: usize,
     pub k: usize,
+    /// For each output of the TABLE in its order, its index among minf, mtau, hinf, htau,
+    /// ninf, ntau.
+    pub table_slot: [usize; 6],
 }
 
 impl HhCols {
@@ -78,8 +81,28 @@ impl HhCols {
             ntau: col("ntau")?,
             na: ion("ena")?,
             k: ion("ek")?,
+            table_slot: [0; 6],
         };
-        (c.tables.len() == 1).then_some(cols)
+        // The one TABLE's outputs must be the six rate columns, each once.
+        let [def] = c.tables.as_slice() else {
+            return None;
+        };
+        let rates = [
+            cols.minf, cols.mtau, cols.hinf, cols.htau, cols.ninf, cols.ntau,
+        ];
+        if def.outputs.len() != 6 || def.out_cols.iter().any(|(_, n_el)| *n_el != 1) {
+            return None;
+        }
+        let mut table_slot = [0; 6];
+        for (slot, o) in table_slot.iter_mut().zip(&def.outputs) {
+            let Some(Home::Col { first, .. }) = o.and_then(|v| c.layout.homes.get(v)) else {
+                return None;
+            };
+            *slot = rates.iter().position(|r| r == first)?;
+        }
+        let mut seen = table_slot;
+        seen.sort_unstable();
+        (seen == [0, 1, 2, 3, 4, 5]).then_some(HhCols { table_slot, ..cols })
     }
 }
 
@@ -225,21 +248,6 @@ pub(super) fn hh_states(
     c: &HhCols,
 ) -> Result<()> {
     refresh_table(comp, 0, &mut inst.tables, &mut inst.globals, env)?;
-    let Some(def) = comp.tables.first() else {
-        return Ok(());
-    };
-    // The table's outputs must be hh's six rate columns, in some order.
-    let mut outs = Vec::with_capacity(6);
-    for (o, (_, n_el)) in def.outputs.iter().zip(&def.out_cols) {
-        match o.map(|v| comp.layout.homes.get(v)) {
-            Some(Some(Home::Col { first, .. })) if *n_el == 1 => outs.push(*first),
-            _ => return Err(super::unsupported_native("hh table output")),
-        }
-    }
-    let rates = [c.minf, c.mtau, c.hinf, c.htau, c.ninf, c.ntau];
-    if outs.len() != 6 || rates.iter().any(|r| !outs.contains(r)) {
-        return Err(super::unsupported_native("hh table outputs"));
-    }
     let n = inst.n.min(inst.node.len());
     let out = [
         c.ena, c.ek, c.m, c.h, c.n, c.minf, c.mtau, c.hinf, c.htau, c.ninf, c.ntau,
@@ -252,11 +260,6 @@ pub(super) fn hh_states(
     };
     let pool_na = inst.ion_pool.get(c.na).copied().unwrap_or(usize::MAX);
     let pool_k = inst.ion_pool.get(c.k).copied().unwrap_or(usize::MAX);
-    // Where each table output goes among the taken columns (5.. are the rates).
-    let slot: Vec<usize> = outs
-        .iter()
-        .map(|o| 5 + rates.iter().position(|r| r == o).unwrap_or(0))
-        .collect();
     let dt = env.dt;
     let data = inst.tables.first();
     for k in 0..n {
@@ -266,8 +269,9 @@ pub(super) fn hh_states(
         taken[1][k] = reversal(ions, pool_k, node);
         if let Some(data) = data {
             let xi = (v - data.from) * (data.with as f64 / (data.to - data.from));
-            for (vals, &s) in data.values.iter().zip(&slot) {
-                taken[s][k] = interp(vals, xi, data.with);
+            // The rates are taken columns 5.. (minf, mtau, …).
+            for (vals, &s) in data.values.iter().zip(&c.table_slot) {
+                taken[5 + s][k] = interp(vals, xi, data.with);
             }
         }
         // (state, x∞, τ) among the taken columns: m 2, h 3, n 4; minf 5, mtau 6, …
